@@ -1,2 +1,155 @@
 #!/usr/bin/env node
-// placeholder until schemas land
+// Compiles the JSON Schemas in schemas/ (draft-07, runtime-spec 1.3) with ajv into ONE
+// standalone ES module, src/spec/schema-validators.generated.ts, exporting
+// validateConfig, validateState and validateFeatures. tsc then compiles it like any module,
+// so no schema is compiled when tsrun starts: the generated code only needs ajv's small
+// runtime helpers (ajv/dist/runtime/*), never the ajv compiler.
+//
+// Run by `npm install` / `npm test` (scripts/build.mjs) before tsc. Does nothing when the
+// output is newer than every schema and this script; `--force` regenerates anyway.
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule from 'ajv';
+import standaloneModule from 'ajv/dist/standalone/index.js';
+
+const Ajv = AjvModule.default ?? AjvModule; // ajv/dist/ajv: the draft-07 class
+const standaloneCode = standaloneModule.default ?? standaloneModule;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const schemaDir = join(root, 'schemas');
+const outFile = join(root, 'src/spec/schema-validators.generated.ts');
+const thisScript = fileURLToPath(import.meta.url);
+
+/** Every schema's $id is this base + its file name, so `defs.json#/...` refs resolve between files. */
+const BASE_ID = 'https://schemas.tsrun.invalid/runtime-spec/1.3/';
+
+/** Exported name -> entry schema file. */
+const ENTRY_POINTS = {
+  validateConfig: 'config-schema.json',
+  validateState: 'state-schema.json',
+  validateFeatures: 'features-schema.json',
+};
+
+const RUNTIME_PREFIX = 'ajv/dist/runtime/';
+
+function fail(message) {
+  console.error(`build-schemas: ${message}`);
+  process.exit(1);
+}
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+const schemaFiles = readdirSync(schemaDir)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
+if (schemaFiles.length === 0) fail(`no schemas in ${schemaDir}`);
+
+const force = process.argv.includes('--force');
+const outTime = mtime(outFile);
+const newestInput = Math.max(mtime(thisScript) ?? Infinity, ...schemaFiles.map((f) => mtime(join(schemaDir, f)) ?? Infinity));
+if (!force && outTime !== undefined && outTime > newestInput) {
+  process.exit(0); // up to date
+}
+
+const ajv = new Ajv({
+  allErrors: true, // report every problem of a config, not only the first
+  inlineRefs: false, // one function per referenced definition: ~20% less code, loads faster than inlining
+  strict: true, // unknown keywords, ambiguous types, required-but-undefined properties are schema bugs
+  allowUnionTypes: true, // features.md: optional properties may be null, e.g. "type": ["array", "null"]
+  verbose: true, // errors carry parentSchema (its `title` names the expected type) and data
+  code: { source: true, esm: true, lines: true },
+});
+
+for (const file of schemaFiles) {
+  let schema;
+  try {
+    schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8'));
+  } catch (err) {
+    fail(`schemas/${file}: ${err.message}`);
+  }
+  if (schema.$id !== BASE_ID + file) fail(`schemas/${file}: $id must be ${BASE_ID + file}, found ${schema.$id}`);
+  try {
+    ajv.addSchema(withoutDocumentation(schema));
+  } catch (err) {
+    fail(`schemas/${file}: ${err.message}`);
+  }
+}
+
+const exportsMap = {};
+for (const [name, file] of Object.entries(ENTRY_POINTS)) {
+  if (!schemaFiles.includes(file)) fail(`entry point ${name}: schemas/${file} does not exist`);
+  exportsMap[name] = BASE_ID + file;
+}
+
+let code;
+try {
+  code = standaloneCode(ajv, exportsMap);
+} catch (err) {
+  fail(`compiling: ${err.message}`);
+}
+
+// ajv's ESM output still loads its runtime helpers with require(), which does not exist in an
+// ES module: turn each into an import (with the .js extension Node's ESM resolver needs).
+const imports = new Map(); // module specifier -> local binding
+code = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (_whole, local, specifier) => {
+  if (!specifier.startsWith(RUNTIME_PREFIX)) fail(`generated code requires ${specifier}, which is not an ajv runtime helper`);
+  const file = specifier.endsWith('.js') ? specifier : `${specifier}.js`;
+  let binding = imports.get(file);
+  if (binding === undefined) {
+    binding = `ajvRuntime_${file.slice(RUNTIME_PREFIX.length, -3).replace(/\W/g, '_')}`;
+    imports.set(file, binding);
+  }
+  // The CommonJS helper module is the default import; its function is its `default` export.
+  return `const ${local} = ${binding}.default ?? ${binding};`;
+});
+code = code.replace(/^"use strict";/, '');
+if (/\brequire\s*\(/.test(code)) fail('generated code still calls require() after rewriting its runtime imports');
+if (/^\s*import\s/m.test(code)) fail('generated code has import statements of its own; check what ajv emits');
+
+const header = [
+  '// @ts-nocheck',
+  '// Generated by scripts/build-schemas.mjs from schemas/*.json: do not edit.',
+  `// ajv ${readAjvVersion()} standalone code; it imports nothing but ajv's runtime helpers (${RUNTIME_PREFIX}*).`,
+  '// Only src/spec/schema.ts imports this module.',
+  ...[...imports].map(([file, binding]) => `import ${binding} from ${JSON.stringify(file)};`),
+  '',
+].join('\n');
+
+mkdirSync(dirname(outFile), { recursive: true });
+const tmp = `${outFile}.${process.pid}.tmp`;
+writeFileSync(tmp, `${header}${code.trimStart()}\n`);
+renameSync(tmp, outFile);
+console.log(`build-schemas: ${relative(root, outFile)} (${schemaFiles.length} schemas, exports ${Object.keys(ENTRY_POINTS).join(', ')})`);
+
+/**
+ * The schema without `description` and `$comment`: they document the schema files and need not
+ * be embedded in the generated code (ajv embeds schema objects for verbose errors). `title` stays:
+ * error messages quote it.
+ */
+function withoutDocumentation(value) {
+  if (Array.isArray(value)) return value.map(withoutDocumentation);
+  if (value === null || typeof value !== 'object') return value;
+  const out = {};
+  for (const [key, child] of Object.entries(value)) {
+    // Keys of `properties`, `definitions` and the like are names, not keywords: only strip
+    // string-valued annotations.
+    if ((key === 'description' || key === '$comment') && typeof child === 'string') continue;
+    out[key] = withoutDocumentation(child);
+  }
+  return out;
+}
+
+function readAjvVersion() {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules/ajv/package.json'), 'utf8')).version;
+  } catch {
+    return '(unknown version)';
+  }
+}
