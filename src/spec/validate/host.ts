@@ -1,0 +1,73 @@
+// The real HostFacts: read from /proc and the filesystem (node:fs only).
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { LAST_KNOWN_CAPABILITY } from '../../capabilities.js';
+import type { NamespaceType } from '../types.js';
+import type { HostFacts } from './context.js';
+
+/** The /proc/<pid>/ns entry of each namespace type. */
+const NS_FILES: Readonly<Record<NamespaceType, string>> = {
+  mount: 'mnt',
+  pid: 'pid',
+  network: 'net',
+  uts: 'uts',
+  ipc: 'ipc',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+function stat(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/sys/kernel/cap_last_cap, or the last capability tsrun knows when it cannot be read (kernels before 3.2). */
+export function readLastCap(file = '/proc/sys/kernel/cap_last_cap'): number {
+  try {
+    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n >= 0 ? n : LAST_KNOWN_CAPABILITY;
+  } catch {
+    return LAST_KNOWN_CAPABILITY;
+  }
+}
+
+/** The namespace types with an entry in /proc/self/ns. */
+export function readNamespaceKinds(dir = '/proc/self/ns'): Set<NamespaceType> {
+  let names: Set<string>;
+  try {
+    names = new Set(readdirSync(dir));
+  } catch {
+    return new Set();
+  }
+  const kinds = new Set<NamespaceType>();
+  for (const [type, file] of Object.entries(NS_FILES) as [NamespaceType, string][]) {
+    if (names.has(file)) kinds.add(type);
+  }
+  return kinds;
+}
+
+export interface HostOptions {
+  /** Absolute path of the bundle directory. */
+  readonly bundle: string;
+  readonly rootless: boolean;
+}
+
+export function readHostFacts(opts: HostOptions): HostFacts {
+  return {
+    bundle: opts.bundle,
+    rootless: opts.rootless,
+    lastCap: readLastCap(),
+    namespaces: readNamespaceKinds(),
+    exists: (path) => stat(path) !== undefined,
+    isDirectory: (path) => stat(path)?.isDirectory() ?? false,
+    isRuntimeNamespace(type, path) {
+      const own = stat(`/proc/self/ns/${NS_FILES[type]}`);
+      const other = stat(path);
+      return own !== undefined && other !== undefined && own.dev === other.dev && own.ino === other.ino;
+    },
+  };
+}
