@@ -1,0 +1,400 @@
+// libc through koffi: the few calls tsrun makes from Node itself. Each wrapper throws a
+// SyscallError (`flock /run/tsrun/x/lock: EWOULDBLOCK (Resource temporarily unavailable)`).
+//
+// koffi itself is loaded on the first call, not on import: commands that never call into
+// libc (`state`, `list`) do not pay the ~40 ms it costs. Nothing outside native/ imports koffi.
+//
+// All calls are blocking and synchronous: tsrun is a command line, not a server.
+
+import { createRequire } from 'node:module';
+import { SyscallError } from '../src/errors.js';
+import { F, O, POLL, SOCK, WAIT } from './constants.js';
+import { errnoMessage, errnoName } from './errno.js';
+import { syscallNumber } from './syscalls.js';
+
+type Koffi = typeof import('koffi');
+type Fn = (...args: unknown[]) => unknown;
+
+interface Bindings {
+  koffi: Koffi;
+  socketpair: Fn;
+  pipe2: Fn;
+  read: Fn;
+  write: Fn;
+  close: Fn;
+  poll: Fn;
+  flock: Fn;
+  send: Fn;
+  sendmsg: Fn;
+  recvmsg: Fn;
+  syscall: Fn;
+  prctl: Fn;
+  waitid: Fn;
+  kill: Fn;
+  open: Fn;
+  fcntl: Fn;
+  dup: Fn;
+}
+
+let bound: Bindings | undefined;
+
+function lib(): Bindings {
+  if (bound) return bound;
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const c = koffi.load('libc.so.6');
+  bound = {
+    koffi,
+    socketpair: c.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
+    pipe2: c.func('int pipe2(_Out_ int *fds, int flags)'),
+    read: c.func('long read(int fd, void *buf, size_t count)'),
+    write: c.func('long write(int fd, const void *buf, size_t count)'),
+    close: c.func('int close(int fd)'),
+    poll: c.func('int poll(void *fds, unsigned long nfds, int timeout)'),
+    flock: c.func('int flock(int fd, int operation)'),
+    send: c.func('long send(int fd, const void *buf, size_t len, int flags)'),
+    sendmsg: c.func('long sendmsg(int fd, void *msg, int flags)'),
+    recvmsg: c.func('long recvmsg(int fd, void *msg, int flags)'),
+    syscall: c.func('long syscall(long number, ...)'),
+    prctl: c.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
+    waitid: c.func('int waitid(int idtype, uint32_t id, void *infop, int options)'),
+    kill: c.func('int kill(int pid, int sig)'),
+    // open(2) and fcntl(2) are variadic in C; an int in the variadic slot is passed like a fixed one on LP64.
+    open: c.func('int open(const char *path, int flags, uint32_t mode)'),
+    fcntl: c.func('int fcntl(int fd, int cmd, long arg)'),
+    dup: c.func('int dup(int fd)'),
+  };
+  return bound;
+}
+
+function fail(syscall: string, path?: string): never {
+  const e = lib().koffi.errno();
+  throw new SyscallError(syscall, e, errnoName(e), path, errnoMessage(e));
+}
+
+function errno(): number {
+  return lib().koffi.errno();
+}
+
+const EINTR = 4;
+const EAGAIN = 11;
+
+/** Call until it does not fail with EINTR; returns the result (-1: errno is set). */
+function retry(f: () => number): number {
+  for (;;) {
+    const r = f();
+    if (r !== -1 || errno() !== EINTR) return r;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fds
+
+/** socketpair(2); default: AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC. */
+export function socketpair(type: number = SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, domain: number = SOCK.AF_UNIX): [number, number] {
+  const sv = new Int32Array(2);
+  if (lib().socketpair(domain, type, 0, sv) !== 0) fail('socketpair');
+  return [sv[0] as number, sv[1] as number];
+}
+
+/** pipe2(2): [read end, write end]; default O_CLOEXEC. */
+export function pipe(flags: number = O.O_CLOEXEC): [number, number] {
+  const fds = new Int32Array(2);
+  if (lib().pipe2(fds, flags) !== 0) fail('pipe2');
+  return [fds[0] as number, fds[1] as number];
+}
+
+/** open(2); default O_RDONLY|O_CLOEXEC. */
+export function open(path: string, flags: number = O.O_RDONLY | O.O_CLOEXEC, mode = 0o644): number {
+  const fd = retry(() => lib().open(path, flags, mode) as number);
+  if (fd < 0) fail('open', path);
+  return fd;
+}
+
+/** close(2). EINTR counts as closed (Linux always releases the fd). */
+export function close(fd: number): void {
+  if ((lib().close(fd) as number) !== 0 && errno() !== EINTR) fail('close', `fd ${fd}`);
+}
+
+/** dup(2) (the copy is not close-on-exec). */
+export function dup(fd: number): number {
+  const r = lib().dup(fd) as number;
+  if (r < 0) fail('dup', `fd ${fd}`);
+  return r;
+}
+
+/** fcntl(2) with an integer argument. */
+export function fcntl(fd: number, cmd: number, arg = 0): number {
+  const r = retry(() => lib().fcntl(fd, cmd, arg) as number);
+  if (r < 0) fail('fcntl', `fd ${fd}`);
+  return r;
+}
+
+/** Set or clear FD_CLOEXEC. */
+export function setCloexec(fd: number, on: boolean): void {
+  const cur = fcntl(fd, F.F_GETFD);
+  fcntl(fd, F.F_SETFD, on ? cur | F.FD_CLOEXEC : cur & ~F.FD_CLOEXEC);
+}
+
+/** read(2) once: up to `max` bytes (empty at EOF). */
+export function read(fd: number, max: number): Buffer {
+  const buf = Buffer.alloc(max);
+  const n = retry(() => Number(lib().read(fd, buf, max)));
+  if (n < 0) fail('read', `fd ${fd}`);
+  return buf.subarray(0, n);
+}
+
+/** Read until `n` bytes or EOF (then fewer). */
+export function readFull(fd: number, n: number): Buffer {
+  const buf = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const part = buf.subarray(got);
+    const r = retry(() => Number(lib().read(fd, part, part.length)));
+    if (r < 0) fail('read', `fd ${fd}`);
+    if (r === 0) break;
+    got += r;
+  }
+  return buf.subarray(0, got);
+}
+
+/** Read until EOF. */
+export function readAll(fd: number): Buffer {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const b = read(fd, 65536);
+    if (b.length === 0) return Buffer.concat(parts);
+    parts.push(b);
+  }
+}
+
+/** write(2) all of `data` (loops over short writes). */
+export function write(fd: number, data: Uint8Array | string): void {
+  let buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  while (buf.length > 0) {
+    const chunk = buf;
+    const n = retry(() => Number(lib().write(fd, chunk, chunk.length)));
+    if (n < 0) fail('write', `fd ${fd}`);
+    buf = buf.subarray(n);
+  }
+}
+
+/** send(2) all of `data` on a socket with MSG_NOSIGNAL: a gone peer is EPIPE, never SIGPIPE. */
+export function sendAll(sock: number, data: Uint8Array, what?: string): void {
+  let buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  while (buf.length > 0) {
+    const chunk = buf;
+    const n = retry(() => Number(lib().send(sock, chunk, chunk.length, SOCK.MSG_NOSIGNAL)));
+    if (n < 0) fail('send', what ?? `fd ${sock}`);
+    buf = buf.subarray(n);
+  }
+}
+
+export interface PollFd {
+  fd: number;
+  events: number;
+}
+
+/**
+ * poll(2): the revents of each fd, or null when `timeoutMs` passed first (negative: wait forever).
+ * EINTR restarts with the time left.
+ */
+export function poll(fds: readonly PollFd[], timeoutMs: number): number[] | null {
+  const buf = Buffer.alloc(8 * fds.length);
+  fds.forEach((p, i) => {
+    buf.writeInt32LE(p.fd, 8 * i);
+    buf.writeInt16LE(p.events, 8 * i + 4);
+  });
+  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline === Infinity ? -1 : Math.max(0, Math.min(deadline - Date.now(), 0x7fffffff));
+    const n = lib().poll(buf, fds.length, left) as number;
+    if (n < 0) {
+      if (errno() === EINTR) continue;
+      fail('poll');
+    }
+    if (n === 0) return null;
+    return fds.map((_, i) => buf.readInt16LE(8 * i + 6));
+  }
+}
+
+/** Wait until `fd` is readable (or hung up); false when `timeoutMs` passed first. */
+export function waitReadable(fd: number, timeoutMs: number): boolean {
+  return poll([{ fd, events: POLL.POLLIN }], timeoutMs) !== null;
+}
+
+/**
+ * flock(2). With LOCK_NB, returns false when another holder has the lock; true once held.
+ * `path` only names the file in errors.
+ */
+export function flock(fd: number, operation: number, path?: string): boolean {
+  const r = retry(() => lib().flock(fd, operation) as number);
+  if (r === 0) return true;
+  if (errno() === EAGAIN) return false;
+  return fail('flock', path ?? `fd ${fd}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sendmsg/recvmsg with one fd (SCM_RIGHTS)
+//
+// struct msghdr holds pointers, so it is laid out by hand in memory koffi allocated (stable
+// addresses), LP64 layout (x86_64 and aarch64):
+//   msghdr  { void *name @0; u32 namelen @8; iovec *iov @16; size_t iovlen @24; void *control @32;
+//             size_t controllen @40; int flags @48 }                                 = 56 bytes
+//   iovec   { void *base @0; size_t len @8 }                                            = 16 bytes
+//   cmsghdr { size_t len @0; int level @8; int type @12; data @16 }; CMSG_SPACE(4)      = 24 bytes
+
+const MSGHDR = 0;
+const IOVEC = 56;
+const CONTROL = 72;
+const CONTROL_SPACE = 24 * 4; // room for up to 4 fds (extra ones are closed, not leaked)
+const PAYLOAD = CONTROL + CONTROL_SPACE;
+
+interface Scratch {
+  ptr: unknown;
+  base: bigint;
+  size: number;
+  view: DataView;
+  bytes: Uint8Array;
+}
+let scratch: Scratch | undefined;
+
+function scratchFor(payload: number): Scratch {
+  if (scratch && scratch.size >= PAYLOAD + payload) return scratch;
+  const { koffi } = lib();
+  if (scratch) koffi.free(scratch.ptr);
+  const size = PAYLOAD + Math.max(payload, 4096);
+  const ptr = koffi.alloc('uint8_t', size);
+  const ab = koffi.view(ptr, size);
+  scratch = { ptr, base: koffi.address(ptr), size, view: new DataView(ab), bytes: new Uint8Array(ab) };
+  return scratch;
+}
+
+function prepareMsghdr(s: Scratch, len: number, controlLen: number): void {
+  s.bytes.fill(0, 0, PAYLOAD);
+  const v = s.view;
+  v.setBigUint64(MSGHDR + 16, s.base + BigInt(IOVEC), true);
+  v.setBigUint64(MSGHDR + 24, 1n, true);
+  if (controlLen > 0) {
+    v.setBigUint64(MSGHDR + 32, s.base + BigInt(CONTROL), true);
+    v.setBigUint64(MSGHDR + 40, BigInt(controlLen), true);
+  }
+  v.setBigUint64(IOVEC, s.base + BigInt(PAYLOAD), true);
+  v.setBigUint64(IOVEC + 8, BigInt(len), true);
+}
+
+/**
+ * Send all of `data` on a unix socket, with `fd` attached (SCM_RIGHTS) when given. MSG_NOSIGNAL:
+ * a gone peer is EPIPE, never SIGPIPE. `what` names the socket in errors.
+ */
+export function sendWithFd(sock: number, data: Uint8Array, fd?: number, what?: string): void {
+  if (data.length === 0) throw new TypeError('sendWithFd needs at least one byte of data');
+  const s = scratchFor(data.length);
+  let sent = 0;
+  let attach = fd;
+  while (sent < data.length) {
+    const part = data.subarray(sent);
+    prepareMsghdr(s, part.length, attach === undefined ? 0 : 24);
+    s.bytes.set(part, PAYLOAD);
+    if (attach !== undefined) {
+      s.view.setBigUint64(CONTROL, 20n, true); // CMSG_LEN(sizeof(int))
+      s.view.setInt32(CONTROL + 8, SOCK.SOL_SOCKET, true);
+      s.view.setInt32(CONTROL + 12, SOCK.SCM_RIGHTS, true);
+      s.view.setInt32(CONTROL + 16, attach, true);
+    }
+    const n = retry(() => Number(lib().sendmsg(sock, s.ptr, SOCK.MSG_NOSIGNAL)));
+    if (n < 0) fail('sendmsg', what ?? `fd ${sock}`);
+    sent += n;
+    attach = undefined; // the fd went with the first byte
+  }
+}
+
+export interface Received {
+  /** The bytes received (empty at EOF). */
+  data: Buffer;
+  /** The fd that came with them (close-on-exec), or null. */
+  fd: number | null;
+}
+
+/**
+ * One recvmsg(2) of up to `max` bytes, taking the fd that comes with them (MSG_CMSG_CLOEXEC).
+ * An EOF gives empty data. More than one fd is a protocol error: they are closed and it throws.
+ */
+export function recvWithFd(sock: number, max: number, what?: string): Received {
+  const s = scratchFor(max);
+  prepareMsghdr(s, max, CONTROL_SPACE);
+  const n = retry(() => Number(lib().recvmsg(sock, s.ptr, SOCK.MSG_CMSG_CLOEXEC)));
+  if (n < 0) fail('recvmsg', what ?? `fd ${sock}`);
+  const data = Buffer.from(s.bytes.subarray(PAYLOAD, PAYLOAD + n));
+  const controlLen = Number(s.view.getBigUint64(MSGHDR + 40, true));
+  const fds: number[] = [];
+  for (let off = 0; off + 16 <= controlLen; ) {
+    const clen = Number(s.view.getBigUint64(CONTROL + off, true));
+    if (clen < 16) break;
+    const level = s.view.getInt32(CONTROL + off + 8, true);
+    const type = s.view.getInt32(CONTROL + off + 12, true);
+    if (level === SOCK.SOL_SOCKET && type === SOCK.SCM_RIGHTS) {
+      for (let k = 16; k + 4 <= clen; k += 4) fds.push(s.view.getInt32(CONTROL + off + k, true));
+    }
+    off += (clen + 7) & ~7;
+  }
+  const truncated = (s.view.getInt32(MSGHDR + 48, true) & SOCK.MSG_CTRUNC) !== 0;
+  if (fds.length > 1 || truncated) {
+    for (const f of fds) lib().close(f);
+    throw new SyscallError('recvmsg', 71, 'EPROTO', what ?? `fd ${sock}`, `received ${truncated ? 'too many' : fds.length} fds, expected at most one`);
+  }
+  return { data, fd: fds[0] ?? null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// processes
+
+/** pidfd_open(2): an fd that refers to process `pid` (no PID reuse race once open). */
+export function pidfdOpen(pid: number, flags = 0): number {
+  const r = Number(lib().syscall(syscallNumber('pidfd_open'), 'int', pid, 'unsigned int', flags));
+  if (r < 0) fail('pidfd_open', `pid ${pid}`);
+  return r;
+}
+
+/** pidfd_send_signal(2). */
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  const r = Number(lib().syscall(syscallNumber('pidfd_send_signal'), 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0));
+  if (r < 0) fail('pidfd_send_signal', `pidfd ${pidfd}`);
+}
+
+/** kill(2). */
+export function kill(pid: number, signal: number): void {
+  if ((lib().kill(pid, signal) as number) !== 0) fail('kill', `pid ${pid}`);
+}
+
+/** prctl(2) with integer arguments; returns its result. */
+export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+  const r = lib().prctl(option, a2, a3, a4, a5) as number;
+  if (r < 0) fail('prctl');
+  return r;
+}
+
+export interface WaitStatus {
+  pid: number;
+  /** CLD_EXITED, CLD_KILLED, CLD_DUMPED, ... */
+  code: number;
+  /** Exit status when exited, else null. */
+  exitCode: number | null;
+  /** Signal number when killed (or stopped/continued), else null. */
+  signal: number | null;
+}
+
+/**
+ * waitid(P_PIDFD, pidfd, ..., options): default WEXITED. Returns null when WNOHANG was given and
+ * nothing happened yet. With WNOWAIT the process stays waitable (e.g. for libuv to reap it).
+ */
+export function waitPidfd(pidfd: number, options: number = WAIT.WEXITED): WaitStatus | null {
+  const si = Buffer.alloc(128);
+  const r = retry(() => lib().waitid(WAIT.P_PIDFD, pidfd, si, options) as number);
+  if (r < 0) fail('waitid', `pidfd ${pidfd}`);
+  // siginfo_t: si_signo @0, si_errno @4, si_code @8, si_pid @16, si_uid @20, si_status @24
+  const pid = si.readInt32LE(16);
+  if (pid === 0) return null;
+  const code = si.readInt32LE(8);
+  const status = si.readInt32LE(24);
+  return code === WAIT.CLD_EXITED ? { pid, code, exitCode: status, signal: null } : { pid, code, exitCode: null, signal: status };
+}

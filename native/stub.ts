@@ -1,0 +1,278 @@
+// Running tsrun-stub: spawn it with the container's stdio and preserved fds, hand it a program
+// (native/program.ts) and talk to it over a socketpair, synchronously (tsrun is a command line:
+// blocking reads with poll timeouts, no event loop needed).
+//
+//   const s = startStub({ stdio: [0, 1, 2], preservedFds: [], program: b.encode() });
+//   for (let m = s.next(5000); m.kind !== 'eof'; m = s.next(5000)) {
+//     if (m.kind === 'sync') { ...act...; s.reply(); }
+//     if (m.kind === 'error') throw b.errorFor(m.opIndex, m.errno);
+//   }
+//   s.close();
+//
+// In the stub, fds 0-2 are `stdio`, 3..3+N-1 the preserved fds in order, 3+N the sync socket;
+// nothing else (the stub closes anything above the sync fd). Its environment is empty: the
+// program's execve passes the container's.
+//
+// Never touches process.stdout/process.stderr: libuv would make the caller's pipes O_NONBLOCK,
+// and the container would inherit that.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SyscallError, TsrunError } from '../src/errors.js';
+import { POLL, SIG, WAIT } from './constants.js';
+import { errnoName } from './errno.js';
+import * as libc from './libc.js';
+import { FORMAT, MSG } from './stub-protocol.js';
+
+/** The stub failed to start, died unexpectedly, or broke the protocol. */
+export class StubError extends TsrunError {
+  override readonly name: string = 'StubError';
+}
+
+/** No message from the stub in time. */
+export class StubTimeoutError extends StubError {
+  override readonly name = 'StubTimeoutError';
+}
+
+/** An fd of tsrun's to share, or 'ignore' (/dev/null), or 'inherit' (tsrun's own 0/1/2). */
+export type StdioFd = number | 'ignore' | 'inherit';
+
+export interface StubOptions {
+  /** fds 0, 1, 2 of the stub (and of the container it becomes). */
+  stdio: readonly [StdioFd, StdioFd, StdioFd];
+  /** fds that become 3, 4, ... in the stub, in order (`--preserve-fds`, LISTEN_FDS, ...). */
+  preservedFds?: readonly number[];
+  /** The program (ProgramBuilder.encode()). */
+  program: Uint8Array;
+  /** The stub's own environment (default: empty; the program's execve sets the container's). */
+  env?: Readonly<Record<string, string>>;
+  /** Another stub binary (tests). */
+  stubPath?: string;
+}
+
+export type StubMessage =
+  /** A SYNC op: act, then reply(). `fd` is set when the op sent one (yours to close). */
+  | { kind: 'sync'; opIndex: number; code: number; value: number; fd: number | null }
+  /** A FORK op: the child's pid (in tsrun's PID namespace); the stub's parent side exits. */
+  | { kind: 'child-pid'; opIndex: number; pid: number }
+  /** Op `opIndex` failed with `errno`; the stub exits (ProgramBuilder.errorFor() words it). */
+  | { kind: 'error'; opIndex: number; errno: number; errnoName: string }
+  /** The program ended without execve. */
+  | { kind: 'done'; opCount: number }
+  /** The channel closed: the stub execve'd (the sync fd is close-on-exec), exited or was killed. */
+  | { kind: 'eof' };
+
+export interface StubExit {
+  /** Exit status, or null when killed. */
+  exitCode: number | null;
+  /** Signal that killed it, or null. */
+  signal: number | null;
+}
+
+export interface StubSession {
+  /** pid of the stub (the parent side of a FORK exits; the child's pid comes as 'child-pid'). */
+  readonly pid: number;
+  /** Wait for the next message; throws StubTimeoutError after `timeoutMs` (default: no limit). */
+  next(timeoutMs?: number): StubMessage;
+  /** Answer a 'sync': status 0 goes on, anything else makes the stub exit quietly. */
+  reply(status?: number, value?: number | bigint, fd?: number): void;
+  /** The stub process's exit (not reaped: Node's child_process still reaps it), or null on timeout. */
+  wait(timeoutMs?: number): StubExit | null;
+  /** Signal the stub process (through its pidfd: no PID reuse race). No-op once it has exited or after close(). */
+  kill(signal?: number): void;
+  /** Close tsrun's end of the channel only: a stub waiting for a reply exits (TSRP_EXIT_SYNC_LOST). */
+  closeChannel(): void;
+  /** closeChannel(), and release the pidfd (wait() and kill() do nothing after). */
+  close(): void;
+}
+
+let cachedStubPath: string | undefined;
+
+/** native/stub/tsrun-stub of this package, from the TS sources (vitest) or from dist/native/. */
+export function stubPath(): string {
+  if (cachedStubPath) return cachedStubPath;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'stub', 'tsrun-stub'), join(here, '..', '..', 'native', 'stub', 'tsrun-stub')];
+  cachedStubPath = candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
+  return cachedStubPath;
+}
+
+/** Spawn the stub and hand it the program. */
+export function startStub(opts: StubOptions): StubSession {
+  const path = opts.stubPath ?? stubPath();
+  if (!existsSync(path)) {
+    throw new StubError(`${path} is missing: build it with \`node scripts/build-stub.mjs\` (or \`npm install\`)`);
+  }
+  if (opts.program.length > FORMAT.MAX_PROGRAM) throw new StubError(`program of ${opts.program.length} bytes is too large`);
+  const preserved = opts.preservedFds ?? [];
+  const [mine, theirs] = libc.socketpair();
+  let child: ChildProcess;
+  try {
+    child = spawn(path, [String(3 + preserved.length)], {
+      stdio: [...opts.stdio, ...preserved, theirs],
+      env: { ...(opts.env ?? {}) },
+    });
+  } catch (e) {
+    libc.close(mine);
+    libc.close(theirs);
+    throw new StubError(`cannot start ${path}: ${(e as Error).message}`);
+  }
+  libc.close(theirs);
+  // Errors of spawn are also emitted asynchronously: never let one crash tsrun as unhandled.
+  child.on('error', () => {});
+  if (child.pid === undefined) {
+    libc.close(mine);
+    throw new StubError(`cannot start ${path}`);
+  }
+  // A created container must never keep tsrun alive.
+  child.unref();
+  const session = new Session(child, child.pid, mine);
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(opts.program.length, 0);
+  try {
+    libc.sendAll(mine, Buffer.concat([header, opts.program]), 'the stub sync socket');
+  } catch (e) {
+    const exit = session.wait(1000);
+    session.kill();
+    session.close();
+    const how = exit ? describeExit(exit) : 'stopped reading';
+    throw new StubError(`tsrun-stub ${how} before reading its program (${(e as Error).message})`);
+  }
+  return session;
+}
+
+export function describeExit(e: StubExit): string {
+  if (e.signal !== null) return `was killed by signal ${e.signal}`;
+  return `exited with status ${e.exitCode}`;
+}
+
+class Session implements StubSession {
+  private fd: number;
+  private pidfd: number;
+  private closed = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    fd: number,
+  ) {
+    this.fd = fd;
+    // Opened before any event loop turn: the stub cannot have been reaped yet, so this is its pid.
+    // Without pidfds (Linux < 5.3) wait() and kill() fall back to what child_process knows.
+    try {
+      this.pidfd = libc.pidfdOpen(pid);
+    } catch {
+      this.pidfd = -1;
+    }
+  }
+
+  next(timeoutMs = -1): StubMessage {
+    if (this.fd < 0) throw new StubError('the stub channel is closed');
+    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let fd: number | null = null;
+    try {
+      while (got < FORMAT.MSG_SIZE) {
+        const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
+        if (!libc.waitReadable(this.fd, left)) {
+          throw new StubTimeoutError(`tsrun-stub ${this.pid}: no message within ${timeoutMs} ms`);
+        }
+        const r = libc.recvWithFd(this.fd, FORMAT.MSG_SIZE - got, 'the stub sync socket');
+        if (r.data.length === 0) {
+          if (got === 0) return { kind: 'eof' };
+          throw new StubError(`tsrun-stub ${this.pid}: channel closed in the middle of a message`);
+        }
+        if (r.fd !== null) {
+          if (fd !== null) {
+            libc.close(r.fd);
+            throw new StubError(`tsrun-stub ${this.pid}: two fds in one message`);
+          }
+          fd = r.fd;
+        }
+        chunks.push(r.data);
+        got += r.data.length;
+      }
+    } catch (e) {
+      if (fd !== null) libc.close(fd);
+      throw e;
+    }
+    const m = Buffer.concat(chunks);
+    const type = m.readUInt32LE(0);
+    const opIndex = m.readUInt32LE(4);
+    const a = m.readBigInt64LE(8);
+    const b = m.readBigInt64LE(16);
+    if (type !== MSG.SYNC && fd !== null) {
+      libc.close(fd);
+      throw new StubError(`tsrun-stub ${this.pid}: an fd came with message type ${type}`);
+    }
+    switch (type) {
+      case MSG.SYNC:
+        return { kind: 'sync', opIndex, code: Number(a), value: Number(b), fd };
+      case MSG.CHILD_PID:
+        return { kind: 'child-pid', opIndex, pid: Number(a) };
+      case MSG.ERROR:
+        return { kind: 'error', opIndex, errno: Number(a), errnoName: errnoName(Number(a)) };
+      case MSG.DONE:
+        return { kind: 'done', opCount: opIndex };
+      default:
+        throw new StubError(`tsrun-stub ${this.pid}: unknown message type ${type}`);
+    }
+  }
+
+  reply(status = 0, value: number | bigint = 0, fd?: number): void {
+    if (this.fd < 0) throw new StubError('the stub channel is closed');
+    const r = Buffer.alloc(FORMAT.REPLY_SIZE);
+    r.writeUInt32LE(status >>> 0, 0);
+    r.writeBigInt64LE(BigInt(value), 8);
+    libc.sendWithFd(this.fd, r, fd, 'the stub sync socket');
+  }
+
+  wait(timeoutMs = -1): StubExit | null {
+    if (this.pidfd < 0) return this.fromChild(); // no pidfd: only what child_process saw already
+    // A pidfd becomes readable when its process exits.
+    if (libc.poll([{ fd: this.pidfd, events: POLL.POLLIN }], timeoutMs) === null) return null;
+    try {
+      // WNOWAIT: leave the zombie for Node's child_process, which reaps its own children.
+      const s = libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG);
+      if (s) return { exitCode: s.exitCode, signal: s.signal };
+      return null;
+    } catch (e) {
+      // Already reaped by Node (an event loop turn ran in between): ask it.
+      if (e instanceof SyscallError && e.errnoName === 'ECHILD') return this.fromChild();
+      throw e;
+    }
+  }
+
+  kill(signal: number = SIG.SIGKILL): void {
+    if (this.closed) return;
+    try {
+      if (this.pidfd >= 0) libc.pidfdSendSignal(this.pidfd, signal);
+      else if (this.fromChild() === null) libc.kill(this.pid, signal);
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.errnoName === 'ESRCH')) throw e;
+    }
+  }
+
+  closeChannel(): void {
+    if (this.fd >= 0) {
+      libc.close(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  close(): void {
+    this.closeChannel();
+    if (this.pidfd >= 0) libc.close(this.pidfd);
+    this.pidfd = -1;
+    this.closed = true;
+  }
+
+  private fromChild(): StubExit | null {
+    const { exitCode, signalCode } = this.child;
+    if (exitCode === null && signalCode === null) return null;
+    return { exitCode, signal: signalCode === null ? null : (SIG as Record<string, number>)[signalCode] ?? null };
+  }
+}
