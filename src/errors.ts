@@ -96,7 +96,7 @@ export class InvalidIdError extends TsrunError {
  * native/ raises these; its message reads like `mount /proc: EPERM (Operation not permitted)`.
  */
 export class SyscallError extends TsrunError {
-  override readonly name = 'SyscallError';
+  override readonly name: string = 'SyscallError';
   constructor(
     readonly syscall: string,
     readonly errno: number,

@@ -1,0 +1,3 @@
+import { notImplemented } from './not-implemented.js';
+
+export default notImplemented('events');
