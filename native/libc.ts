@@ -34,6 +34,7 @@ interface Bindings {
   open: Fn;
   fcntl: Fn;
   dup: Fn;
+  mkfifo: Fn;
 }
 
 let bound: Bindings | undefined;
@@ -62,6 +63,7 @@ function lib(): Bindings {
     open: c.func('int open(const char *path, int flags, uint32_t mode)'),
     fcntl: c.func('int fcntl(int fd, int cmd, long arg)'),
     dup: c.func('int dup(int fd)'),
+    mkfifo: c.func('int mkfifo(const char *path, uint32_t mode)'),
   };
   return bound;
 }
@@ -108,6 +110,11 @@ export function open(path: string, flags: number = O.O_RDONLY | O.O_CLOEXEC, mod
   const fd = retry(() => lib().open(path, flags, mode) as number);
   if (fd < 0) fail('open', path);
   return fd;
+}
+
+/** mkfifo(3): a named pipe (the exec fifo). The mode is subject to the umask. */
+export function mkfifo(path: string, mode: number): void {
+  if ((lib().mkfifo(path, mode) as number) !== 0) fail('mkfifo', path);
 }
 
 /** close(2). EINTR counts as closed (Linux always releases the fd). */

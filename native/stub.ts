@@ -80,6 +80,8 @@ export interface StubSession {
   reply(status?: number, value?: number | bigint, fd?: number): void;
   /** The stub process's exit (not reaped: Node's child_process still reaps it), or null on timeout. */
   wait(timeoutMs?: number): StubExit | null;
+  /** Reap the stub once it has exited (a FORK's parent side): tsrun may exit before Node would. */
+  reap(timeoutMs?: number): StubExit | null;
   /** Signal the stub process (through its pidfd: no PID reuse race). No-op once it has exited or after close(). */
   kill(signal?: number): void;
   /** Close tsrun's end of the channel only: a stub waiting for a reply exits (TSRP_EXIT_SYNC_LOST). */
@@ -244,6 +246,18 @@ class Session implements StubSession {
       if (e instanceof SyscallError && e.errnoName === 'ECHILD') return this.fromChild();
       throw e;
     }
+  }
+
+  reap(timeoutMs = -1): StubExit | null {
+    const exit = this.wait(timeoutMs);
+    if (exit === null || this.pidfd < 0) return exit;
+    try {
+      libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
+    } catch (e) {
+      // Node reaped it first: fine, libuv tolerates the reverse too (ECHILD).
+      if (!(e instanceof SyscallError && e.errnoName === 'ECHILD')) throw e;
+    }
+    return exit;
   }
 
   kill(signal: number = SIG.SIGKILL): void {

@@ -1,0 +1,58 @@
+// Signalling a container's processes without PID-reuse races: open a pidfd,
+// then check that the pid still has the start time recorded at create; the
+// pidfd then names that very process whatever happens to the pid later.
+import * as libc from '../../native/libc.js';
+import { cgroupPids } from '../cgroups/manager.js';
+import { SyscallError, TsrunError } from '../errors.js';
+import { isSameLiveProcess } from '../state/proc.js';
+import type { ContainerRecord } from '../state/store.js';
+
+export class ProcessGoneError extends TsrunError {
+  override readonly name = 'ProcessGoneError';
+}
+
+/** Signals the container's init process; throws ProcessGoneError when it is no longer there. */
+export function signalInit(record: ContainerRecord, signal: number): void {
+  let pidfd: number;
+  try {
+    pidfd = libc.pidfdOpen(record.pid);
+  } catch (err) {
+    if (err instanceof SyscallError && err.errnoName === 'ESRCH') throw new ProcessGoneError('container not running');
+    throw err;
+  }
+  try {
+    if (!isSameLiveProcess(record.pid, record.pidStartTime)) throw new ProcessGoneError('container not running');
+    libc.pidfdSendSignal(pidfd, signal);
+  } finally {
+    libc.close(pidfd);
+  }
+}
+
+/** Signals every process of the container's cgroup (runc `kill --all`). */
+export function signalAll(record: ContainerRecord, signal: number): void {
+  if (record.cgroupPath === undefined) {
+    signalInit(record, signal);
+    return;
+  }
+  for (const pid of cgroupPids(record.cgroupPath)) {
+    try {
+      libc.kill(pid, signal);
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.errnoName === 'ESRCH')) throw err;
+    }
+  }
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Waits until the init process is gone (or a zombie); false on timeout. */
+export function waitGone(record: ContainerRecord, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 1; Date.now() < deadline; pause = Math.min(pause * 2, 50)) {
+    if (!isSameLiveProcess(record.pid, record.pidStartTime)) return true;
+    sleep(pause);
+  }
+  return !isSameLiveProcess(record.pid, record.pidStartTime);
+}

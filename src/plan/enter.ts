@@ -1,0 +1,42 @@
+// A program that runs an executable inside the namespaces of a running
+// container process: for createContainer/startContainer hooks. The executable
+// is opened first, in tsrun's mount namespace (the spec: a hook's path
+// resolves in the runtime namespace), then the namespaces are joined (user
+// first) and the open file is execveat()ed.
+import { AT, CLONE } from '../../native/constants.js';
+import { flags, ptrArray, str } from '../../native/program.js';
+import { ProgramBuilder } from '../../native/program.js';
+import type { NamespaceType } from '../spec/types.js';
+import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
+
+export interface EnterRequest {
+  readonly executable: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /** Host pid of the container process whose namespaces are joined. */
+  readonly pid: number;
+  /** Namespace kinds in which the container differs from tsrun (others are already shared). */
+  readonly kinds: readonly NamespaceType[];
+}
+
+/** Kinds joined by setns without forking: a PID or time namespace would only apply to children. */
+const ENTERABLE = JOIN_ORDER.filter((t) => t !== 'pid' && t !== 'time');
+
+export function buildEnterProgram(req: EnterRequest, b = new ProgramBuilder()): ProgramBuilder {
+  const exe = b.reg();
+  // No O_CLOEXEC: a #! script is run by its interpreter through /proc/self/fd/N.
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(req.executable), b.O.O_PATH, 0], { label: `open ${req.executable}`, result: exe });
+  const kinds = ENTERABLE.filter((k) => req.kinds.includes(k));
+  const regs = kinds.map((kind) => {
+    const reg = b.reg();
+    const path = `/proc/${req.pid}/ns/${NAMESPACES[kind].proc}`;
+    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(path), b.O.O_RDONLY | b.O.O_CLOEXEC, 0], { label: `open ${path}`, result: reg });
+    return { kind, reg };
+  });
+  for (const { kind, reg } of regs) {
+    b.syscall('setns', [reg, flags(CLONE, NAMESPACES[kind].clone)], { label: `join the container's ${kind} namespace` });
+    b.syscall('close', [reg]);
+  }
+  b.syscall('execveat', [exe, str(''), ptrArray(req.argv), ptrArray(req.env), flags(AT, 'AT_EMPTY_PATH')], { label: `exec ${req.executable}` });
+  return b;
+}

@@ -1,0 +1,15 @@
+// The sync points of a container program: one table of the messages between
+// the stub and tsrun (runc's sync.go, youki's channel.rs), each with what
+// tsrun does before replying.
+export const SYNC = {
+  /** Before anything: tsrun moves the stub into the container's cgroup. */
+  CGROUP: 1,
+  /** After unshare(CLONE_NEWUSER): tsrun writes uid_map, setgroups and gid_map. */
+  ID_MAPS: 2,
+  /** Namespaces and mounts ready, before pivot_root: prestart, createRuntime, createContainer hooks. */
+  CREATE_HOOKS: 3,
+  /** Everything but the exec is done: tsrun writes the state and pid file; the channel closes. */
+  CREATED: 4,
+} as const;
+
+export type SyncCode = (typeof SYNC)[keyof typeof SYNC];
