@@ -26,9 +26,11 @@ export const TRANSITIONS: Readonly<Record<Operation, Rule>> = {
   },
   // runtime.md: kill of a container that is neither `created` nor `running` MUST error; a paused one still takes signals (runc).
   kill: { allowed: ['created', 'running', 'paused'], refusal: notRunning },
-  // runtime.md: delete of a container that is not `stopped` MUST error and have no effect.
+  // runtime.md: delete of a container that is not `stopped` MUST error and have no effect. Deviation, as
+  // runc: a `created` container (never started) is deleted too; containerd's shim deletes created tasks
+  // without --force and relies on it.
   delete: {
-    allowed: ['stopped'],
+    allowed: ['created', 'stopped'],
     refusal: (s) => `cannot delete container that is not stopped: ${s} (use --force)`,
   },
   forceDelete: { allowed: ['created', 'running', 'paused', 'stopped'], refusal: (s) => `cannot delete a container that is ${s}` },

@@ -43,6 +43,8 @@ export interface ContainerRecord {
   readonly config: unknown;
   /** Absolute path of the container's cgroup in the v2 hierarchy, when it has one. */
   readonly cgroupPath?: string | undefined;
+  /** Cgroup directories tsrun created for it (parents first): removed on delete when empty. */
+  readonly cgroupCreated?: readonly string[] | undefined;
 }
 
 /** A held lock; release() is idempotent. */
