@@ -17,6 +17,8 @@ export interface EnterRequest {
   readonly pid: number;
   /** Namespace kinds in which the container differs from tsrun (others are already shared). */
   readonly kinds: readonly NamespaceType[];
+  /** The executable's path resolves in the container's mount namespace (startContainer hooks), not tsrun's. */
+  readonly pathInContainer?: boolean;
 }
 
 /** Kinds joined by setns without forking: a PID or time namespace would only apply to children. */
@@ -25,7 +27,16 @@ const ENTERABLE = JOIN_ORDER.filter((t) => t !== 'pid' && t !== 'time');
 export function buildEnterProgram(req: EnterRequest, b = new ProgramBuilder()): ProgramBuilder {
   const exe = b.reg();
   // No O_CLOEXEC: a #! script is run by its interpreter through /proc/self/fd/N.
-  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(req.executable), b.O.O_PATH, 0], { label: `open ${req.executable}`, result: exe });
+  const openExe = (): void => {
+    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(req.executable), b.O.O_PATH, 0], { label: `open ${req.executable}`, result: exe });
+  };
+  if (!req.pathInContainer) openExe();
+  // The container's root as its process sees it (with --no-pivot it is a chroot, not the namespace's root).
+  const root = req.pathInContainer ? b.reg() : undefined;
+  if (root) {
+    const path = `/proc/${req.pid}/root`;
+    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(path), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], { label: `open ${path}`, result: root });
+  }
   const kinds = ENTERABLE.filter((k) => req.kinds.includes(k));
   const regs = kinds.map((kind) => {
     const reg = b.reg();
@@ -36,6 +47,11 @@ export function buildEnterProgram(req: EnterRequest, b = new ProgramBuilder()): 
   for (const { kind, reg } of regs) {
     b.syscall('setns', [reg, flags(CLONE, NAMESPACES[kind].clone)], { label: `join the container's ${kind} namespace` });
     b.syscall('close', [reg]);
+  }
+  if (root) {
+    b.syscall('fchdir', [root], { label: "enter the container's root" });
+    b.syscall('chroot', [str('.')], { label: "chroot to the container's root" });
+    openExe();
   }
   b.syscall('execveat', [exe, str(''), ptrArray(req.argv), ptrArray(req.env), flags(AT, 'AT_EMPTY_PATH')], { label: `exec ${req.executable}` });
   return b;

@@ -76,6 +76,11 @@ export function planNamespaces(b: ProgramBuilder, spec: Spec, decision: Namespac
     // tsrun writes uid_map, setgroups and gid_map from outside, then replies.
     b.sync(idMapsSync, 0, { label: 'wait for uid/gid maps' });
   }
+  if (decision.hasUser) {
+    // Become the namespace's root: files created during setup must be owned by a mapped id (else EOVERFLOW).
+    b.syscall('setresgid', [0, 0, 0], { label: "become gid 0 of the container's user namespace (is gid 0 mapped?)" });
+    b.syscall('setresuid', [0, 0, 0], { label: "become uid 0 of the container's user namespace (is uid 0 mapped?)" });
+  }
   for (const { ns, reg } of fds) if (ns.type !== 'user') setns(ns, reg);
   const others = decision.create.filter((t) => t !== 'user');
   if (others.length > 0) {

@@ -1,0 +1,80 @@
+// The whole program of a container's init, in order (ARCHITECTURE.md
+// "Process model"): cgroup sync, namespaces (+ id maps sync), fork for PID
+// and time namespaces, the root filesystem, the exec fifo, the create hooks
+// sync, pivot_root, container settings, process attributes, the "created"
+// sync, the wait on the exec fifo, execve. Pure: the result is data.
+import { AT } from '../../native/constants.js';
+import { flags, fdPath, ProgramBuilder, str } from '../../native/program.js';
+import type { Spec } from '../spec/types.js';
+import type { PlanContext } from './context.js';
+import { allocateRegisters } from './context.js';
+import type { NamespaceDecision } from './namespaces.js';
+import { decideNamespaces, planNamespaces } from './namespaces.js';
+import { planExec, planProcessAttributes, planSysctls, planUtsNames } from './process.js';
+import type { HostProbe } from './process.js';
+import { planFinalizeRootfs, planPivotRoot, planRootfsMounts } from './rootfs.js';
+import type { SourceProbe } from './rootfs.js';
+import { SYNC } from './sync.js';
+
+export interface ContainerProgramInput {
+  readonly spec: Spec;
+  readonly bundle: string;
+  readonly rootfs: string;
+  /** Host path of the exec fifo, opened before pivot_root. */
+  readonly execFifo: string;
+  /** The process's environment as execve gets it (HOME added, LISTEN_FDS when passed on). */
+  readonly env: readonly string[];
+  readonly noPivot: boolean;
+  readonly preserveFds: number;
+  /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
+  readonly host: HostProbe & SourceProbe;
+}
+
+export interface ContainerProgram {
+  readonly builder: ProgramBuilder;
+  readonly namespaces: NamespaceDecision;
+}
+
+export function buildContainerProgram(input: ContainerProgramInput, b = new ProgramBuilder()): ContainerProgram {
+  const { spec } = input;
+  const namespaces = decideNamespaces(spec);
+  const regs = allocateRegisters(b);
+  const ctx: PlanContext = {
+    b,
+    regs,
+    spec,
+    bundle: input.bundle,
+    rootfs: input.rootfs,
+    noPivot: input.noPivot,
+    userNamespace: namespaces.hasUser,
+    newMountNamespace: namespaces.create.includes('mount'),
+  };
+
+  // Born into its cgroup: tsrun moves the stub there before it does anything else.
+  b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  planNamespaces(b, spec, namespaces, regs.scratch[0]);
+  planUtsNames(ctx);
+  planRootfsMounts(ctx, input.host);
+  // The fifo is reached through this fd after pivot_root, when its host path no longer resolves.
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(input.execFifo), b.O.O_PATH | b.O.O_CLOEXEC, 0], {
+    label: `open the exec fifo ${input.execFifo}`,
+    result: regs.execFifo,
+  });
+  b.sync(SYNC.CREATE_HOOKS, 0, { label: 'wait for the prestart, createRuntime and createContainer hooks' });
+  planPivotRoot(ctx);
+  // sysctls are written before readonlyPaths make /proc/sys read-only.
+  planSysctls(ctx);
+  planFinalizeRootfs(ctx);
+  planProcessAttributes(ctx, input.host);
+  b.sync(SYNC.CREATED, 0, { last: true, label: 'report created' });
+  // Blocks until `tsrun start` opens the other end.
+  const fifo = regs.scratch[0];
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), fdPath(regs.execFifo), b.O.O_WRONLY | b.O.O_CLOEXEC, 0], {
+    label: 'wait for start on the exec fifo',
+    result: fifo,
+  });
+  b.syscall('write', [fifo, str('0'), 1], { label: 'signal start on the exec fifo' });
+  b.syscall('close', [fifo], { label: 'close the exec fifo' });
+  planExec(ctx, input.env, input.preserveFds);
+  return { builder: b, namespaces };
+}

@@ -1,0 +1,102 @@
+// /dev inside the container (config-linux.md "Default Devices", "Devices"):
+// the default devices plus `linux.devices`, made with mknod, or bind-mounted
+// from the host when the container has a user namespace (mknod is not
+// allowed there); /dev/ptmx as a symlink to pts/ptmx; the default symlinks.
+// Pure: emits ops relative to the rootfs fd, before pivot_root.
+import { AT, NEW_MOUNT_API, S } from '../../native/constants.js';
+import { flags } from '../../native/program.js';
+import type { DeviceType, LinuxDevice, Spec } from '../spec/types.js';
+import type { PlanContext } from './context.js';
+import { mkdirAllInRoot, openInRoot, pathComponents } from './in-root.js';
+
+const DEFAULT_DEVICE_MODE = 0o666;
+
+/** runc's default devices: every container has them, whatever the config says. */
+export const DEFAULT_DEVICES: readonly LinuxDevice[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: DEFAULT_DEVICE_MODE, uid: 0, gid: 0 },
+];
+
+const DEV_SYMLINKS: readonly (readonly [string, string])[] = [
+  ['/proc/self/fd', 'fd'],
+  ['/proc/self/fd/0', 'stdin'],
+  ['/proc/self/fd/1', 'stdout'],
+  ['/proc/self/fd/2', 'stderr'],
+];
+
+const TYPE_BITS: Readonly<Record<DeviceType, number>> = { c: S.S_IFCHR, u: S.S_IFCHR, b: S.S_IFBLK, p: S.S_IFIFO };
+
+/** The kernel's dev_t encoding (glibc's makedev). */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** /dev is set up by tsrun unless the config bind-mounts something over /dev itself (as runc). */
+export function needsDevSetup(spec: Spec): boolean {
+  return !(spec.mounts ?? []).some((m) => pathComponents(m.destination).join('/') === 'dev' && (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'));
+}
+
+/** Default devices, overridden by `linux.devices` of the same path, in a stable order. */
+export function devicesToCreate(spec: Spec): LinuxDevice[] {
+  const byPath = new Map<string, LinuxDevice>();
+  for (const d of DEFAULT_DEVICES) byPath.set(`/${pathComponents(d.path).join('/')}`, d);
+  for (const d of spec.linux?.devices ?? []) byPath.set(`/${pathComponents(d.path).join('/')}`, d);
+  return [...byPath.values()];
+}
+
+function splitParent(path: string): { parent: string; name: string } {
+  const parts = pathComponents(path);
+  const name = parts.pop() ?? '';
+  return { parent: `/${parts.join('/')}`, name };
+}
+
+function planDevice(ctx: PlanContext, dev: LinuxDevice, hostDevPath: string): void {
+  const { b, regs } = ctx;
+  const [dir, target, tree] = regs.scratch;
+  const { parent, name } = splitParent(dev.path);
+  mkdirAllInRoot(b, regs.rootfs, parent, dir);
+  if (ctx.userNamespace) {
+    // mknod is refused in a user namespace: bind the host's device node over an empty file.
+    mkdirAllInRoot(b, regs.rootfs, dev.path, dir, 'file');
+    b.syscall('open_tree', [flags(AT, 'AT_FDCWD'), hostDevPath, flags(NEW_MOUNT_API, 'OPEN_TREE_CLONE', 'OPEN_TREE_CLOEXEC')], { label: `open the host device ${hostDevPath}`, result: tree });
+    openInRoot(b, regs.rootfs, dev.path, target);
+    b.syscall('move_mount', [tree, '', target, '', flags(NEW_MOUNT_API, 'MOVE_MOUNT_F_EMPTY_PATH', 'MOVE_MOUNT_T_EMPTY_PATH')], {
+      label: `bind the host device ${hostDevPath} on ${dev.path}`,
+    });
+    b.syscall('close', [tree]);
+    b.syscall('close', [target]);
+    return;
+  }
+  openInRoot(b, regs.rootfs, parent, dir, { directory: true });
+  b.syscall('unlinkat', [dir, name, 0], { label: `remove what is at ${dev.path}`, okErrnos: ['ENOENT'] });
+  const mode = TYPE_BITS[dev.type] | ((dev.fileMode ?? DEFAULT_DEVICE_MODE) & 0o7777);
+  const devt = dev.type === 'p' ? 0n : makedev(dev.major ?? 0, dev.minor ?? 0);
+  b.syscall('mknodat', [dir, name, mode, devt], { label: `create the device ${dev.path} (${dev.type} ${dev.major ?? 0}:${dev.minor ?? 0})` });
+  b.syscall('fchownat', [dir, name, dev.uid ?? 0, dev.gid ?? 0, flags(AT, 'AT_SYMLINK_NOFOLLOW')], { label: `chown the device ${dev.path}` });
+  b.syscall('close', [dir]);
+}
+
+/** Emits the device nodes, /dev/ptmx and the /dev symlinks. Call after the config's mounts. */
+export function planDevices(ctx: PlanContext, opts: { hostHasKcore: boolean }): void {
+  if (!needsDevSetup(ctx.spec)) return;
+  const { b, regs } = ctx;
+  const dir = regs.scratch[0];
+  for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev, dev.path);
+  mkdirAllInRoot(b, regs.rootfs, '/dev', dir);
+  openInRoot(b, regs.rootfs, '/dev', dir, { directory: true });
+  // The container's own devpts instance provides ptmx (runc: setupPtmx).
+  b.syscall('unlinkat', [dir, 'ptmx', 0], { label: 'remove /dev/ptmx', okErrnos: ['ENOENT'] });
+  b.syscall('symlinkat', ['pts/ptmx', dir, 'ptmx'], { label: 'symlink /dev/ptmx -> pts/ptmx' });
+  const links = opts.hostHasKcore ? [...DEV_SYMLINKS, ['/proc/kcore', 'core'] as const] : DEV_SYMLINKS;
+  for (const [to, name] of links) {
+    b.syscall('symlinkat', [to, dir, name], { label: `symlink /dev/${name} -> ${to}`, okErrnos: ['EEXIST'] });
+  }
+  b.syscall('close', [dir]);
+}
+

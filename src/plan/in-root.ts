@@ -1,0 +1,85 @@
+// Paths inside the container's root filesystem, resolved safely: every path
+// is opened with openat2(rootfs, path, RESOLVE_IN_ROOT), so a symlink in the
+// (untrusted) rootfs resolves as if the rootfs were "/" and can never lead
+// outside it; mounts then target the opened fd through /proc/self/fd. Missing
+// directories are created one component at a time, each mkdirat relative to
+// a directory fd that openat2 resolved inside the root (mkdirat never follows
+// a symlink in its last component). Pure: emits ops.
+import { MOUNT_ATTR, RESOLVE, S } from '../../native/constants.js';
+import { bytes, struct, type Arg, type ProgramBuilder, type Reg } from '../../native/program.js';
+
+const DIR_MODE = 0o755;
+const FILE_MODE = 0o644;
+
+/** struct open_how { u64 flags; u64 mode; u64 resolve; }. */
+function openHow(openFlags: number, resolve: number, text: string): Arg {
+  const b = new Uint8Array(RESOLVE.OPEN_HOW_SIZE_VER0);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, BigInt(openFlags), true);
+  dv.setBigUint64(16, BigInt(resolve), true);
+  return bytes(b, `{${text}, RESOLVE_IN_ROOT}`);
+}
+
+/** struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; } for mount_setattr(2). */
+export function mountAttr(set: number, clear: number, propagation = 0): Arg {
+  const b = new Uint8Array(MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, BigInt(set), true);
+  dv.setBigUint64(8, BigInt(clear), true);
+  dv.setBigUint64(16, BigInt(propagation), true);
+  return struct(b, [], `{set=0x${set.toString(16)}, clr=0x${clear.toString(16)}}`);
+}
+
+/** "/a/../b//c" -> ["b", "c"]: components relative to the root (a leading ".." stays at the root). */
+export function pathComponents(path: string): string[] {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out;
+}
+
+/** Opens `path` inside the root held by `root` (O_PATH), into `into`. Returns the op index. */
+export function openInRoot(
+  b: ProgramBuilder,
+  root: Reg,
+  path: string,
+  into: Reg,
+  opts: { directory?: boolean; label?: string; okErrnos?: readonly string[] } = {},
+): number {
+  const rel = pathComponents(path).join('/') || '.';
+  const f = b.O.O_PATH | b.O.O_CLOEXEC | (opts.directory ? b.O.O_DIRECTORY : 0);
+  const text = opts.directory ? 'O_PATH|O_CLOEXEC|O_DIRECTORY' : 'O_PATH|O_CLOEXEC';
+  return b.syscall('openat2', [root, rel, openHow(f, RESOLVE.RESOLVE_IN_ROOT, text), RESOLVE.OPEN_HOW_SIZE_VER0], {
+    label: opts.label ?? `open ${path} in the container root`,
+    result: into,
+    ...(opts.okErrnos ? { okErrnos: opts.okErrnos } : {}),
+  });
+}
+
+/**
+ * mkdir -p of `path` inside the root, then (when `leaf` is 'file') an empty
+ * regular file as the last component. Existing entries are kept (EEXIST).
+ * Uses `scratch` for the parent directory fds.
+ */
+export function mkdirAllInRoot(b: ProgramBuilder, root: Reg, path: string, scratch: Reg, leaf: 'dir' | 'file' = 'dir'): void {
+  const parts = pathComponents(path);
+  parts.forEach((name, i) => {
+    const parentPath = parts.slice(0, i).join('/');
+    const isLeafFile = leaf === 'file' && i === parts.length - 1;
+    const parent = i === 0 ? root : scratch;
+    if (i > 0) openInRoot(b, root, parentPath, scratch, { directory: true, label: `open /${parentPath} in the container root` });
+    const target = `/${parts.slice(0, i + 1).join('/')}`;
+    if (isLeafFile) {
+      b.syscall('mknodat', [parent, name, S.S_IFREG | FILE_MODE, 0], {
+        label: `create the file ${target} in the container root`,
+        okErrnos: ['EEXIST'],
+      });
+    } else {
+      b.syscall('mkdirat', [parent, name, DIR_MODE], { label: `create the directory ${target} in the container root`, okErrnos: ['EEXIST'] });
+    }
+    if (i > 0) b.syscall('close', [scratch], { label: `close /${parentPath}` });
+  });
+}

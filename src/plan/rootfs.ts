@@ -1,0 +1,225 @@
+// The root filesystem (config.md "Root", "Mounts"; config-linux.md
+// "rootfsPropagation", "maskedPaths", "readonlyPaths"), as ops for the stub:
+//
+//   before the create hooks: propagation of "/" (slave unless the config says
+//   otherwise, so nothing leaks back to the host), the rootfs bound on itself,
+//   the config's mounts in order, /dev;
+//   after them: pivot_root (or MS_MOVE + chroot with --no-pivot);
+//   last: masked paths, read-only paths, read-only root.
+//
+// Bind mounts are made with open_tree + mount_setattr + move_mount: the
+// attributes are set on the detached copy before it becomes visible, and only
+// the ones asked for change (flags the kernel locks in a user namespace stay).
+import { resolve } from 'node:path';
+import { AT, MNT, MOUNT_ATTR, MS, NEW_MOUNT_API } from '../../native/constants.js';
+import { fdPath, flags, flagsValue, imm, nul, str, type ProgramBuilder } from '../../native/program.js';
+import { UnsupportedError } from '../errors.js';
+import type { Mount, Spec } from '../spec/types.js';
+import type { PlanContext } from './context.js';
+import { needsDevSetup, planDevices } from './devices.js';
+import { mkdirAllInRoot, mountAttr, openInRoot, pathComponents } from './in-root.js';
+import { bindAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
+
+/** Facts about the host the rootfs planner needs, read by the caller (src/lifecycle/probe.ts). */
+export interface SourceProbe {
+  /** What is at a bind mount's source: its destination is created as a file or a directory to match. */
+  sourceKind(hostPath: string): 'dir' | 'file' | 'missing';
+  /** The mount point of the host mount that holds `hostPath`. */
+  mountPointOf(hostPath: string): string;
+  /**
+   * A destination with the image's symlinks resolved inside the rootfs (so a
+   * dangling in-root link gets its target created, as runc's securejoin does).
+   * Only a hint: the stub still resolves every path with RESOLVE_IN_ROOT.
+   */
+  resolveInRootfs(rootfs: string, path: string): string;
+  /** /proc/kcore exists: /dev/core is linked to it. */
+  readonly hostHasKcore: boolean;
+}
+
+/** Root propagation of the config, as mount(2) flags; runc's default is rslave. */
+export function rootPropagationFlags(spec: Spec): number | undefined {
+  const p = spec.linux?.rootfsPropagation;
+  if (p === undefined) return undefined;
+  const names = PROPAGATION[p];
+  if (names === undefined) throw new UnsupportedError('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(p)}`);
+  return names.reduce((v, n) => v | MS[n], 0);
+}
+
+function isDev(destination: string): boolean {
+  return pathComponents(destination).join('/') === 'dev';
+}
+
+/** A read-only /dev is mounted read-write first (tsrun creates devices in it) and made read-only at the end, as runc. */
+function devReadonlyLater(spec: Spec, m: Mount, parsed: ParsedMountOptions): boolean {
+  return isDev(m.destination) && !parsed.bind && (parsed.flags & MS.MS_RDONLY) !== 0 && needsDevSetup(spec);
+}
+
+function planBindMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions, probe: SourceProbe): void {
+  const { b, regs } = ctx;
+  const [dir, target, tree] = regs.scratch;
+  if (m.source === undefined) throw new UnsupportedError(`${field}/source`, 'a bind mount needs a source');
+  const source = resolve(ctx.bundle, m.source);
+  const kind = probe.sourceKind(source);
+  mkdirAllInRoot(b, regs.rootfs, m.destination, dir, kind === 'file' ? 'file' : 'dir');
+  const treeFlags = NEW_MOUNT_API.OPEN_TREE_CLONE | NEW_MOUNT_API.OPEN_TREE_CLOEXEC | (parsed.recursiveBind ? AT.AT_RECURSIVE : 0);
+  const treeText = parsed.recursiveBind ? 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE' : 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC';
+  const treeOp = [flags(AT, 'AT_FDCWD'), str(source), imm(treeFlags, treeText)];
+  b.syscall('open_tree', treeOp, { label: `open the bind source ${source} (${field})`, result: tree });
+  const attrs = bindAttributes(parsed);
+  if (attrs.set !== 0 || attrs.clear !== 0) {
+    b.syscall('mount_setattr', [tree, '', flags(AT, 'AT_EMPTY_PATH'), mountAttr(attrs.set, attrs.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+      label: `set the options of the bind mount on ${m.destination}`,
+    });
+  }
+  if (parsed.recursive) {
+    b.syscall('mount_setattr', [tree, '', flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE'), mountAttr(parsed.recursive.set, parsed.recursive.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+      label: `set the recursive options of the bind mount on ${m.destination}`,
+    });
+  }
+  openInRoot(b, regs.rootfs, m.destination, target);
+  b.syscall('move_mount', [tree, '', target, '', flags(NEW_MOUNT_API, 'MOVE_MOUNT_F_EMPTY_PATH', 'MOVE_MOUNT_T_EMPTY_PATH')], {
+    label: `bind mount ${source} on ${m.destination}`,
+  });
+  b.syscall('close', [tree]);
+  b.syscall('close', [target]);
+}
+
+function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions): void {
+  const { b, regs } = ctx;
+  const [dir, target] = regs.scratch;
+  if (m.type === undefined || m.type === '') throw new UnsupportedError(`${field}/type`, 'a mount that is not a bind mount needs a type');
+  // cgroup v1 is never mounted: tsrun drives the unified hierarchy, as runc does on a v2 host.
+  const fstype = m.type === 'cgroup' ? 'cgroup2' : m.type;
+  const source = m.source ?? fstype;
+  const mountFlags = devReadonlyLater(ctx.spec, m, parsed) ? parsed.flags & ~MS.MS_RDONLY : parsed.flags;
+  mkdirAllInRoot(b, regs.rootfs, m.destination, dir);
+  openInRoot(b, regs.rootfs, m.destination, target, { directory: true });
+  b.syscall('mount', [str(source), fdPath(target), str(fstype), flagsValue(MS, mountFlags, 'MS_'), parsed.data ? str(parsed.data) : nul()], {
+    label: `mount ${fstype} on ${m.destination}`,
+  });
+  b.syscall('close', [target]);
+  if (parsed.recursive) {
+    // Reopened: the fd from before the mount names the directory under it.
+    openInRoot(b, regs.rootfs, m.destination, target, { directory: true });
+    b.syscall('mount_setattr', [target, '', flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE'), mountAttr(parsed.recursive.set, parsed.recursive.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+      label: `set the recursive options of the mount on ${m.destination}`,
+    });
+    b.syscall('close', [target]);
+  }
+}
+
+function planPropagation(ctx: PlanContext, m: Mount, parsed: ParsedMountOptions): void {
+  const { b, regs } = ctx;
+  const target = regs.scratch[1];
+  for (const names of parsed.propagation) {
+    openInRoot(b, regs.rootfs, m.destination, target);
+    b.syscall('mount', [nul(), fdPath(target), nul(), flags(MS, ...names), nul()], { label: `make ${m.destination} ${names.join('|')}` });
+    b.syscall('close', [target]);
+  }
+}
+
+/**
+ * The destination to create and mount on: the image's symlinks resolved inside
+ * the rootfs, except beneath an earlier mount of this config (the host cannot
+ * see what that mount will show; the stub's RESOLVE_IN_ROOT still applies).
+ */
+function destinationFor(ctx: PlanContext, destination: string, earlier: readonly string[], probe: SourceProbe): string {
+  const lexical = `/${pathComponents(destination).join('/')}`;
+  const under = (d: string): boolean => d === '/' || lexical === d || lexical.startsWith(`${d}/`);
+  return earlier.some(under) ? lexical : probe.resolveInRootfs(ctx.rootfs, lexical);
+}
+
+function planMount(ctx: PlanContext, mount: Mount, index: number, probe: SourceProbe, earlier: string[]): void {
+  const field = `/mounts/${index}`;
+  const m: Mount = { ...mount, destination: destinationFor(ctx, mount.destination, earlier, probe) };
+  earlier.push(m.destination);
+  const parsed = parseMountOptions(m.options ?? [], `${field}/options`);
+  if ((m.uidMappings ?? []).length > 0 || (m.gidMappings ?? []).length > 0) {
+    throw new UnsupportedError(`${field}/uidMappings`, 'idmapped mounts are not supported yet');
+  }
+  if (parsed.flags & MS.MS_REMOUNT) throw new UnsupportedError(`${field}/options`, 'remount of a mount the container does not have yet is not supported');
+  if (parsed.bind || m.type === 'bind') planBindMount(ctx, m, field, parsed, probe);
+  else planFilesystemMount(ctx, m, field, parsed);
+  planPropagation(ctx, m, parsed);
+}
+
+/** Fields of config.md "Root"/"Mounts" tsrun refuses rather than ignores. */
+export function refuseUnsupportedRootfsFields(spec: Spec): void {
+  if (spec.linux?.mountLabel) throw new UnsupportedError('/linux/mountLabel', 'SELinux mount labels are not supported');
+  rootPropagationFlags(spec);
+  (spec.mounts ?? []).forEach((m, i) => parseMountOptions(m.options ?? [], `/mounts/${i}/options`));
+}
+
+/** Propagation, the rootfs bound on itself and opened into regs.rootfs, the mounts, /dev, the process's cwd. */
+export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe): void {
+  const { b, regs, spec } = ctx;
+  // Devices and created files get exactly the modes the config gives.
+  b.syscall('umask', [0], { label: 'clear the umask for setup' });
+  const prop = rootPropagationFlags(spec) ?? MS.MS_SLAVE | MS.MS_REC;
+  b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, prop, 'MS_'), nul()], { label: 'set the propagation of / in the container mount namespace' });
+  if (prop & MS.MS_SHARED) {
+    // pivot_root refuses a shared parent mount (runc: rootfsParentMountPrivate).
+    const parent = probe.mountPointOf(ctx.rootfs);
+    b.syscall('mount', [nul(), str(parent), nul(), flags(MS, 'MS_PRIVATE'), nul()], { label: `make ${parent}, the mount holding the rootfs, private` });
+  }
+  b.syscall('mount', [str(ctx.rootfs), str(ctx.rootfs), str('bind'), flags(MS, 'MS_BIND', 'MS_REC'), nul()], { label: `bind mount the rootfs ${ctx.rootfs} on itself` });
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(ctx.rootfs), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
+    label: `open the rootfs ${ctx.rootfs}`,
+    result: regs.rootfs,
+  });
+  const earlier: string[] = [];
+  (spec.mounts ?? []).forEach((m, i) => planMount(ctx, m, i, probe, earlier));
+  planDevices(ctx, { hostHasKcore: probe.hostHasKcore });
+  const cwd = spec.process?.cwd;
+  if (cwd) mkdirAllInRoot(b, regs.rootfs, cwd, regs.scratch[0]);
+}
+
+/** pivot_root into the rootfs and detach the old root, or MS_MOVE + chroot with --no-pivot. */
+export function planPivotRoot(ctx: PlanContext): void {
+  const { b, regs, spec } = ctx;
+  if (ctx.noPivot) {
+    b.syscall('fchdir', [regs.rootfs], { label: 'enter the rootfs' });
+    b.syscall('mount', [str('.'), str('/'), nul(), flags(MS, 'MS_MOVE'), nul()], { label: 'move the rootfs mount to / (--no-pivot)' });
+    b.syscall('chroot', [str('.')], { label: 'chroot into the rootfs (--no-pivot)' });
+  } else {
+    const oldRoot = regs.scratch[0];
+    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str('/'), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], { label: 'open the old root', result: oldRoot });
+    b.syscall('fchdir', [regs.rootfs], { label: 'enter the rootfs' });
+    // pivot_root(".", "."): the old root ends up stacked on the new one, then is detached.
+    b.syscall('pivot_root', [str('.'), str('.')], { label: 'pivot_root into the rootfs' });
+    b.syscall('fchdir', [oldRoot], { label: 'enter the old root' });
+    b.syscall('mount', [nul(), str('.'), nul(), flags(MS, 'MS_SLAVE', 'MS_REC'), nul()], { label: 'make the old root a slave so its unmount stays here' });
+    b.syscall('umount2', [str('.'), flags(MNT, 'MNT_DETACH')], { label: 'detach the old root' });
+    b.syscall('close', [oldRoot]);
+  }
+  b.syscall('chdir', [str('/')], { label: 'chdir to the new /' });
+  const prop = rootPropagationFlags(spec);
+  if (prop !== undefined) b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, prop, 'MS_'), nul()], { label: `set rootfsPropagation ${spec.linux?.rootfsPropagation ?? ''}` });
+}
+
+/** After pivot_root and the container settings: masked paths, read-only paths, read-only /dev and root. */
+export function planFinalizeRootfs(ctx: PlanContext): void {
+  const { b, spec } = ctx;
+  const missingOk = ['ENOENT'];
+  for (const path of spec.linux?.maskedPaths ?? []) {
+    // A file gets /dev/null, a directory an empty read-only tmpfs; the op for the wrong kind fails with ENOTDIR.
+    b.syscall('mount', [str('/dev/null'), str(path), nul(), flags(MS, 'MS_BIND'), nul()], { label: `mask ${path}`, okErrnos: ['ENOENT', 'ENOTDIR'] });
+    b.syscall('mount', [str('tmpfs'), str(path), str('tmpfs'), flags(MS, 'MS_RDONLY'), nul()], { label: `mask the directory ${path}`, okErrnos: ['ENOENT', 'ENOTDIR'] });
+  }
+  for (const path of spec.linux?.readonlyPaths ?? []) {
+    b.syscall('mount', [str(path), str(path), nul(), flags(MS, 'MS_BIND', 'MS_REC'), nul()], { label: `bind ${path} on itself`, okErrnos: missingOk });
+    b.syscall('mount_setattr', [flags(AT, 'AT_FDCWD'), str(path), flags(AT, 'AT_RECURSIVE'), mountAttr(MOUNT_ATTR.MOUNT_ATTR_RDONLY, 0), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+      label: `make ${path} read-only`,
+      okErrnos: missingOk,
+    });
+  }
+  const devMount = (spec.mounts ?? []).find((m, i) => isDev(m.destination) && devReadonlyLater(spec, m, parseMountOptions(m.options ?? [], `/mounts/${i}/options`)));
+  if (devMount) planReadonly(b, '/dev', false);
+  if (spec.root?.readonly) planReadonly(b, '/', false);
+}
+
+function planReadonly(b: ProgramBuilder, path: string, recursive: boolean): void {
+  const f = recursive ? flags(AT, 'AT_RECURSIVE') : 0;
+  b.syscall('mount_setattr', [flags(AT, 'AT_FDCWD'), str(path), f, mountAttr(MOUNT_ATTR.MOUNT_ATTR_RDONLY, 0), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], { label: `make ${path} read-only` });
+}
+

@@ -1,0 +1,190 @@
+// The rootfs planner as data: mount options, safe paths, devices, the op
+// order of a whole container program. No root needed.
+import { describe, expect, it } from 'vitest';
+import { MOUNT_ATTR, MS } from '../../native/constants.js';
+import { ProgramBuilder } from '../../native/program.js';
+import { UnsupportedError } from '../../src/errors.js';
+import { buildContainerProgram } from '../../src/plan/container.js';
+import { allocateRegisters } from '../../src/plan/context.js';
+import { devicesToCreate, makedev, needsDevSetup } from '../../src/plan/devices.js';
+import { mkdirAllInRoot, pathComponents } from '../../src/plan/in-root.js';
+import { bindAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
+import { refuseUnsupportedRootfsFields, rootPropagationFlags, type SourceProbe } from '../../src/plan/rootfs.js';
+import type { Spec } from '../../src/spec/types.js';
+
+const probe: SourceProbe = {
+  sourceKind: (p) => (p.endsWith('.conf') ? 'file' : 'dir'),
+  mountPointOf: () => '/',
+  resolveInRootfs: (_rootfs: string, path: string) => path,
+  hostHasKcore: true,
+};
+
+function spec(extra: Partial<Spec> = {}): Spec {
+  return {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { user: { uid: 1000, gid: 1000, additionalGids: [5] }, args: ['sh'], env: ['PATH=/usr/bin:/bin'], cwd: '/work' },
+    linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }] },
+    ...extra,
+  };
+}
+
+function program(s: Spec, noPivot = false): string[] {
+  const { builder } = buildContainerProgram({
+    spec: s,
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    execFifo: '/run/tsrun/c/exec.fifo',
+    env: ['PATH=/bin'],
+    noPivot,
+    preserveFds: 0,
+    host: { lastCap: 40, ...probe },
+  });
+  return builder.describe();
+}
+
+describe('mount options', () => {
+  it('sets and clears flags in order, the last word winning', () => {
+    const p = parseMountOptions(['ro', 'nosuid', 'rw', 'nodev', 'suid'], '/mounts/0/options');
+    expect(p.flags).toBe(MS.MS_NODEV);
+    expect(p.cleared & MS.MS_RDONLY).toBe(MS.MS_RDONLY);
+    expect(p.cleared & MS.MS_NOSUID).toBe(MS.MS_NOSUID);
+  });
+
+  it('passes unknown options through as filesystem data, in order', () => {
+    expect(parseMountOptions(['nosuid', 'mode=755', 'size=65536k', 'newinstance'], 'f').data).toBe('mode=755,size=65536k,newinstance');
+  });
+
+  it('recognises bind and rbind', () => {
+    expect(parseMountOptions(['bind'], 'f')).toMatchObject({ bind: true, recursiveBind: false });
+    expect(parseMountOptions(['rbind', 'ro'], 'f')).toMatchObject({ bind: true, recursiveBind: true, flags: MS.MS_RDONLY });
+  });
+
+  it('collects propagation changes and recursive attributes', () => {
+    const p = parseMountOptions(['rslave', 'rro', 'rnosuid', 'rnoatime'], 'f');
+    expect(p.propagation).toEqual([['MS_SLAVE', 'MS_REC']]);
+    expect(p.recursive?.set).toBe(MOUNT_ATTR.MOUNT_ATTR_RDONLY | MOUNT_ATTR.MOUNT_ATTR_NOSUID | MOUNT_ATTR.MOUNT_ATTR_NOATIME);
+    expect((p.recursive?.clear ?? 0) & MOUNT_ATTR.MOUNT_ATTR__ATIME).toBe(MOUNT_ATTR.MOUNT_ATTR__ATIME);
+  });
+
+  it('refuses options tsrun does not implement, naming the option', () => {
+    expect(() => parseMountOptions(['bind', 'tmpcopyup'], '/mounts/3/options')).toThrow(UnsupportedError);
+    expect(() => parseMountOptions(['bind', 'tmpcopyup'], '/mounts/3/options')).toThrow(/\/mounts\/3\/options\/1/);
+  });
+
+  it('gives a bind mount only the attributes asked for, so locked flags stay', () => {
+    const a = bindAttributes(parseMountOptions(['bind', 'ro', 'nosuid'], 'f'));
+    expect(a).toEqual({ set: MOUNT_ATTR.MOUNT_ATTR_RDONLY | MOUNT_ATTR.MOUNT_ATTR_NOSUID, clear: 0 });
+    expect(bindAttributes(parseMountOptions(['bind', 'rw'], 'f'))).toEqual({ set: 0, clear: MOUNT_ATTR.MOUNT_ATTR_RDONLY });
+  });
+});
+
+describe('paths inside the rootfs', () => {
+  it('normalises components and keeps ".." at the root', () => {
+    expect(pathComponents('/a/../b//c/.')).toEqual(['b', 'c']);
+    expect(pathComponents('../../etc/passwd')).toEqual(['etc', 'passwd']);
+    expect(pathComponents('/')).toEqual([]);
+  });
+
+  it('creates each missing component relative to a parent opened with RESOLVE_IN_ROOT', () => {
+    const b = new ProgramBuilder('x64');
+    const regs = allocateRegisters(b);
+    mkdirAllInRoot(b, regs.rootfs, '/a/b', regs.scratch[0], 'file');
+    const ops = b.describe();
+    expect(ops[0]).toMatch(/mkdirat\(<r0>, "a", 493\) \[ok: EEXIST\]/);
+    expect(ops[1]).toMatch(/openat2\(<r0>, "a", \{O_PATH\|O_CLOEXEC\|O_DIRECTORY, RESOLVE_IN_ROOT\}, 24\)/);
+    expect(ops[2]).toMatch(/mknodat\(<r2>, "b", 33188, 0\) \[ok: EEXIST\]/);
+    expect(ops).toHaveLength(4);
+  });
+});
+
+describe('devices', () => {
+  it('encodes dev_t as glibc makedev', () => {
+    expect(makedev(1, 3)).toBe(0x103n);
+    // major's low 12 bits at 8..19, minor's low byte at 0..7, minor's upper bits from bit 20
+    expect(makedev(259, 0x12345)).toBe(0x12310345n);
+    expect(makedev(0x12345, 1)).toBe((0x12000n << 32n) | 0x34501n);
+  });
+
+  it('adds the default devices, overridden by linux.devices of the same path', () => {
+    const devs = devicesToCreate(spec({ linux: { devices: [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o600 }, { path: '/dev/fuse', type: 'c', major: 10, minor: 229 }] } }));
+    expect(devs.map((d) => d.path)).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse']);
+    expect(devs[0]?.fileMode).toBe(0o600);
+  });
+
+  it('leaves /dev alone when the config bind-mounts it', () => {
+    expect(needsDevSetup(spec({ mounts: [{ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }] }))).toBe(false);
+    expect(needsDevSetup(spec({ mounts: [{ destination: '/dev', type: 'tmpfs', source: 'tmpfs' }] }))).toBe(true);
+  });
+
+  it('makes devices with mknod, or binds them from the host in a user namespace', () => {
+    const plain = program(spec());
+    expect(plain.some((l) => /mknodat\(.*"null", 8630, 259\)/.test(l))).toBe(true);
+    const userns = program(spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } }));
+    expect(userns.some((l) => l.includes('mknodat') && l.includes('"null", 8630'))).toBe(false);
+    expect(userns.some((l) => l.includes('open_tree(AT_FDCWD, "/dev/null"'))).toBe(true);
+  });
+});
+
+describe('rootfs program', () => {
+  it('propagation defaults to rslave; a config value is used before and after pivot_root', () => {
+    expect(rootPropagationFlags(spec())).toBeUndefined();
+    const ops = program(spec());
+    expect(ops.find((l) => l.includes('set the propagation of /'))).toMatch(/MS_REC\|MS_SLAVE/);
+    const shared = program(spec({ linux: { rootfsPropagation: 'shared' } }));
+    expect(shared.filter((l) => /\(NULL, "\/", NULL, MS_SHARED, NULL\)/.test(l))).toHaveLength(2);
+    expect(shared.some((l) => l.includes('the mount holding the rootfs, private'))).toBe(true);
+  });
+
+  it('bind mounts through open_tree + mount_setattr + move_mount, file destinations as files', () => {
+    const ops = program(spec({ mounts: [{ destination: '/etc/app.conf', type: 'bind', source: 'app.conf', options: ['bind', 'ro'] }] }));
+    const i = ops.findIndex((l) => l.includes('open_tree(AT_FDCWD, "/b/app.conf"'));
+    expect(i).toBeGreaterThan(0);
+    expect(ops.some((l) => /mknodat\(.*"app.conf"/.test(l))).toBe(true);
+    expect(ops[i + 1]).toMatch(/mount_setattr\(.*\{set=0x1, clr=0x0\}/);
+    expect(ops.slice(i).some((l) => l.includes('move_mount'))).toBe(true);
+  });
+
+  it('mounts filesystems on the fd of the resolved destination, cgroup as cgroup2', () => {
+    const ops = program(spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] }] }));
+    expect(ops.some((l) => /mount\("cgroup", \/proc\/self\/fd\/<r\d+>, "cgroup2", MS_RDONLY\|MS_NOSUID, NULL\)/.test(l))).toBe(true);
+  });
+
+  it('orders: mounts, exec fifo, create hooks, pivot_root, sysctl, masked/readonly paths, user, created, exec', () => {
+    const ops = program(spec({ linux: { namespaces: [{ type: 'mount' }], sysctl: { 'net.ipv4.ip_forward': '1' }, maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] }, root: { path: 'rootfs', readonly: true } }));
+    const at = (re: RegExp): number => ops.findIndex((l) => re.test(l));
+    const order = [
+      at(/bind mount the rootfs/),
+      at(/open the exec fifo/),
+      at(/code=3/),
+      at(/pivot_root/),
+      at(/set sysctl net.ipv4.ip_forward=1/),
+      at(/mask \/proc\/kcore/),
+      at(/make \/proc\/sys read-only/),
+      at(/make \/ read-only/),
+      at(/set uid 1000/),
+      at(/code=4/),
+      at(/wait for start on the exec fifo/),
+      at(/execve/),
+    ];
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('uses MS_MOVE + chroot with --no-pivot', () => {
+    const ops = program(spec(), true);
+    expect(ops.some((l) => l.includes('pivot_root('))).toBe(false);
+    expect(ops.some((l) => l.includes('MS_MOVE'))).toBe(true);
+    expect(ops.some((l) => l.includes('chroot('))).toBe(true);
+  });
+
+  it('creates the process cwd inside the rootfs', () => {
+    expect(program(spec()).some((l) => l.includes('create the directory /work in the container root'))).toBe(true);
+  });
+
+  it('refuses what it does not implement, naming the field', () => {
+    expect(() => refuseUnsupportedRootfsFields(spec({ linux: { mountLabel: 'system_u:object_r:container_file_t:s0' } }))).toThrow(/\/linux\/mountLabel/);
+    expect(() => refuseUnsupportedRootfsFields(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/x', options: ['idmap'] }] }))).toThrow(/\/mounts\/0\/options\/0/);
+  });
+});
+
