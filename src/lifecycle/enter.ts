@@ -44,10 +44,10 @@ function readBack(fd: number): string {
   return buf.subarray(0, n).toString('utf8');
 }
 
-export function runInContainerNamespaces(hook: Hook, state: string, pid: number): HookOutcome {
+export function runInContainerNamespaces(hook: Hook, state: string, pid: number, pathIn: 'runtime' | 'container'): HookOutcome {
   const { argv0, rest } = hookArgv(hook);
   const env = Object.entries(hookEnv(hook)).map(([k, v]) => `${k}=${v}`);
-  const program = buildEnterProgram({ executable: hook.path, argv: [argv0, ...rest], env, pid, kinds: differingNamespaces(pid) });
+  const program = buildEnterProgram({ executable: hook.path, argv: [argv0, ...rest], env, pid, kinds: differingNamespaces(pid), pathInContainer: pathIn === 'container' });
   const [stdinRead, stdinWrite] = libc.pipe();
   const errFd = stderrFile();
   const deadline = hook.timeout === undefined ? Infinity : Date.now() + hook.timeout * MS_PER_SECOND;

@@ -87,7 +87,10 @@ function runInRuntimeNamespace(hook: Hook, state: string): HookOutcome {
 }
 
 /** Which namespaces a hook runs in: the runtime's, or those of the container process `pid`. */
-export type HookPlace = { readonly kind: 'runtime' } | { readonly kind: 'container'; readonly pid: number };
+export type HookPlace =
+  | { readonly kind: 'runtime' }
+  /** `pathIn`: where hook.path resolves (createContainer: the runtime's mount namespace; startContainer: the container's). */
+  | { readonly kind: 'container'; readonly pid: number; readonly pathIn: 'runtime' | 'container' };
 
 /**
  * Runs the hooks of one kind in order; the first failure throws a HookError
@@ -97,7 +100,7 @@ export function runHooks(name: HookName, hooks: readonly Hook[] | undefined, sta
   if (!hooks || hooks.length === 0) return;
   const input = JSON.stringify(state);
   hooks.forEach((hook, index) => {
-    const outcome = place.kind === 'runtime' ? runInRuntimeNamespace(hook, input) : runInContainerNamespaces(hook, input, place.pid);
+    const outcome = place.kind === 'runtime' ? runInRuntimeNamespace(hook, input) : runInContainerNamespaces(hook, input, place.pid, place.pathIn);
     const failure = hookFailure(outcome, hook.timeout);
     if (failure !== undefined) throw new HookError(name, index, hook, failure);
   });

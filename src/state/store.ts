@@ -98,7 +98,8 @@ export class StateStore {
    */
   reserve(id: string): Lock {
     const dir = this.containerDir(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // 0711 as runc: a container root mapped to another uid must reach its exec fifo.
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         mkdirSync(dir, { mode: 0o711 });

@@ -1,11 +1,9 @@
-import { NotImplementedError } from '../../errors.js';
-import { formatWarning, loadBundle } from '../../spec/load.js';
+import { createContainer } from '../../lifecycle/create.js';
 import type { CommandOf, CommandRunner } from '../context.js';
 
-/** `create <id>`: validates the bundle fully (nothing is created before that passes). */
+/** `create <id>`: the container waits in its init on the exec fifo until `start`. */
 const create: CommandRunner<CommandOf<'create'>> = async (command, ctx) => {
-  const loaded = loadBundle(command.bundle, { rootless: ctx.global.rootless === 'true' });
-  for (const w of loaded.warnings) ctx.logger.warn(formatWarning(w));
-  throw new NotImplementedError('create (the container lifecycle)');
+  createContainer({ ...command, rootless: ctx.global.rootless === 'true' }, await ctx.store(), ctx.logger);
+  return 0;
 };
 export default create;

@@ -1,3 +1,21 @@
-import { notImplemented } from './not-implemented.js';
+import { signalAll, signalInit } from '../../lifecycle/signal.js';
+import { parseSignal } from '../../signals.js';
+import { assertAllowed } from '../../state/machine.js';
+import { currentStatus } from '../../state/status.js';
+import type { CommandOf, CommandRunner } from '../context.js';
 
-export default notImplemented('kill');
+/** `kill [--all] <id> [signal]`: through a pidfd checked against the recorded start time. */
+const kill: CommandRunner<CommandOf<'kill'>> = async (command, ctx) => {
+  const signal = parseSignal(command.signal);
+  const store = await ctx.store();
+  const { lock, record } = store.lock(command.id);
+  try {
+    assertAllowed('kill', currentStatus(record, store.containerDir(command.id)));
+    if (command.all) signalAll(record, signal);
+    else signalInit(record, signal);
+  } finally {
+    lock.release();
+  }
+  return 0;
+};
+export default kill;

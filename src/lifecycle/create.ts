@@ -1,0 +1,225 @@
+// `create`: validate, reserve the id, create the cgroup and the exec fifo,
+// spawn the stub with the container's program and walk its sync points. When
+// the stub reports "created", write the state and the pid file and return:
+// the container's process waits in the stub on the exec fifo, and tsrun keeps
+// no process of its own. Any failure undoes everything done so far.
+import { chownSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SIG } from '../../native/constants.js';
+import * as libc from '../../native/libc.js';
+import type { StubSession } from '../../native/stub.js';
+import { startStub } from '../../native/stub.js';
+import { createCgroup, destroyCgroup, joinCgroup, locateCgroup, refuseUnsupportedResources, removeEmptyParents } from '../cgroups/manager.js';
+import { TsrunError, UnsupportedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { buildContainerProgram } from '../plan/container.js';
+import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
+import { refuseUnsupportedRootfsFields } from '../plan/rootfs.js';
+import { SYNC } from '../plan/sync.js';
+import { formatWarning, loadBundle } from '../spec/load.js';
+import type { IDMapping, Spec } from '../spec/types.js';
+import { readLastCap } from '../spec/validate/host.js';
+import { readProcStat } from '../state/proc.js';
+import type { ContainerRecord, Lock, StateStore } from '../state/store.js';
+import { stateOutput } from '../state/status.js';
+import { runHooks } from './hooks.js';
+import { homeOf, sourceProbe } from './probe.js';
+
+export interface CreateRequest {
+  readonly id: string;
+  readonly bundle: string;
+  readonly pidFile?: string | undefined;
+  readonly consoleSocket?: string | undefined;
+  readonly preserveFds: number;
+  readonly noPivot: boolean;
+  readonly noNewKeyring: boolean;
+  readonly rootless: boolean;
+}
+
+export interface Created {
+  readonly record: ContainerRecord;
+}
+
+const EXEC_FIFO_MODE = 0o622;
+const STATE_OCI_VERSION_FALLBACK = '1.3.0';
+
+/** RFC 3339 with nanoseconds, as runc's `created`. */
+function rfc3339Nano(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/** Writes the pid file atomically (temp name + rename), decimal with no newline, as runc. */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
+  writeFileSync(tmp, String(pid), { mode: 0o644 });
+  renameSync(tmp, abs);
+}
+
+function idMapText(mappings: readonly IDMapping[] | undefined): string {
+  return (mappings ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** Host uid/gid that container root maps to (the owner the exec fifo needs), or 0 without a mapping. */
+function hostIdOfRoot(mappings: readonly IDMapping[] | undefined): number {
+  const m = (mappings ?? []).find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
+  return m === undefined ? 0 : m.hostID - m.containerID;
+}
+
+/** Fds passed by systemd socket activation to this process (LISTEN_FDS for our pid), else 0. */
+function listenFds(): number {
+  const n = Number.parseInt(process.env.LISTEN_FDS ?? '', 10);
+  return Number.isInteger(n) && n > 0 && process.env.LISTEN_PID === String(process.pid) ? n : 0;
+}
+
+/** Config fields that no milestone so far implements: refused before anything is created. */
+function refuseUnsupported(spec: Spec, req: CreateRequest): void {
+  if (spec.process === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
+  if (req.consoleSocket !== undefined && spec.process.terminal !== true) {
+    throw new TsrunError('--console-socket given but process.terminal is not true');
+  }
+  refuseUnsupportedProcessFields(spec);
+  refuseUnsupportedRootfsFields(spec);
+  refuseUnsupportedResources(spec);
+  if (spec.linux?.resources?.devices && spec.linux.resources.devices.length > 0) {
+    throw new UnsupportedError('/linux/resources/devices', 'cgroup device rules are not supported yet');
+  }
+  if (req.rootless) throw new UnsupportedError('--rootless', 'rootless containers are not supported yet');
+}
+
+export function createContainer(req: CreateRequest, store: StateStore, logger: Logger): Created {
+  const loaded = loadBundle(req.bundle, { rootless: req.rootless });
+  for (const w of loaded.warnings) logger.warn(formatWarning(w));
+  const { spec, bundle, rootfs } = loaded;
+  refuseUnsupported(spec, req);
+  const process_ = spec.process;
+  if (process_ === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
+  const listen = listenFds();
+  let env = processEnv(process_.env ?? [], homeOf(rootfs, process_.user.uid));
+  // Socket activation passes through (runc): the fds come first, LISTEN_PID is the container's init.
+  if (listen > 0) env = [...env.filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'];
+  const preserveFds = listen + req.preserveFds;
+
+  const lock = store.reserve(req.id);
+  const undo: (() => void)[] = [() => store.remove(req.id)];
+  let session: StubSession | undefined;
+  let containerPid = 0;
+  try {
+    const self = readProcStat(process.pid);
+    const base: Omit<ContainerRecord, 'phase' | 'pid' | 'pidStartTime'> = {
+      recordVersion: 1,
+      id: req.id,
+      ociVersion: spec.ociVersion ?? STATE_OCI_VERSION_FALLBACK,
+      creatorPid: process.pid,
+      creatorStartTime: self?.startTime ?? '',
+      bundle,
+      rootfs,
+      created: rfc3339Nano(new Date()),
+      owner: '',
+      annotations: spec.annotations ?? {},
+      config: spec,
+    };
+    const cgroup = locateCgroup(spec, req.id);
+    let record: ContainerRecord = { ...base, phase: 'creating', pid: 0, pidStartTime: '', cgroupPath: cgroup.dir };
+    store.write(record);
+
+    const fifo = store.execFifoPath(req.id);
+    libc.mkfifo(fifo, EXEC_FIFO_MODE);
+    // umask may have trimmed the mode; the container's root (maybe a mapped uid) must be able to write it.
+    chownSync(fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings));
+
+    const createdParents = createCgroup(cgroup);
+    undo.push(() => {
+      destroyCgroup(cgroup.dir, (pids) => pids.forEach((p) => libc.kill(p, SIG.SIGKILL)));
+      removeEmptyParents(createdParents.filter((d) => d !== cgroup.dir));
+    });
+    record = { ...record, cgroupCreated: createdParents };
+
+    const { builder } = buildContainerProgram({
+      spec,
+      bundle,
+      rootfs,
+      execFifo: fifo,
+      env,
+      noPivot: req.noPivot,
+      preserveFds,
+      host: { lastCap: readLastCap(), ...sourceProbe },
+    });
+    const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+    session = startStub({ stdio: ['inherit', 'inherit', 'inherit'], preservedFds: preserved, program: builder.encode() });
+    const stub = session;
+    undo.push(() => {
+      stub.kill(SIG.SIGKILL);
+      if (containerPid > 0 && containerPid !== stub.pid) {
+        try {
+          libc.kill(containerPid, SIG.SIGKILL);
+        } catch {
+          // already gone
+        }
+      }
+      stub.close();
+    });
+    containerPid = session.pid;
+
+    for (;;) {
+      const m = session.next();
+      if (m.kind === 'error') throw builder.errorFor(m.opIndex, m.errno);
+      if (m.kind === 'eof' || m.kind === 'done') {
+        const exit = session.wait(1000);
+        throw new TsrunError(`container init exited before it was created${exit ? ` (status ${exit.exitCode ?? `signal ${exit.signal}`})` : ''}`);
+      }
+      if (m.kind === 'child-pid') {
+        containerPid = m.pid;
+        session.reap(1000);
+        continue;
+      }
+      switch (m.code) {
+        case SYNC.CGROUP:
+          joinCgroup(cgroup.dir, session.pid);
+          break;
+        case SYNC.ID_MAPS:
+          writeIdMaps(session.pid, spec, req.rootless);
+          break;
+        case SYNC.CREATE_HOOKS: {
+          const state = stateOutput({ ...record, pid: containerPid }, 'creating');
+          runHooks('prestart', spec.hooks?.prestart, state, { kind: 'runtime' });
+          runHooks('createRuntime', spec.hooks?.createRuntime, state, { kind: 'runtime' });
+          runHooks('createContainer', spec.hooks?.createContainer, state, { kind: 'container', pid: containerPid, pathIn: 'runtime' });
+          break;
+        }
+        case SYNC.CREATED: {
+          const stat = readProcStat(containerPid);
+          if (stat === undefined) throw new TsrunError(`container process ${containerPid} vanished during create`);
+          record = { ...record, phase: 'created', pid: containerPid, pidStartTime: stat.startTime };
+          store.write(record);
+          if (req.pidFile !== undefined) writePidFile(req.pidFile, containerPid);
+          session.reply();
+          session.close();
+          lock.release();
+          return { record };
+        }
+        default:
+          throw new TsrunError(`unexpected sync point ${m.code} from the container init`);
+      }
+      session.reply();
+    }
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch (cleanupErr) {
+        logger.warn(`cleanup after a failed create: ${(cleanupErr as Error).message}`);
+      }
+    }
+    lock.release();
+    throw err;
+  }
+}
+
+/** uid_map, then setgroups (deny when unprivileged: the kernel requires it), then gid_map, written from outside. */
+export function writeIdMaps(pid: number, spec: Spec, rootless: boolean): void {
+  const linux = spec.linux;
+  writeFileSync(`/proc/${pid}/uid_map`, idMapText(linux?.uidMappings));
+  if (rootless) writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  writeFileSync(`/proc/${pid}/gid_map`, idMapText(linux?.gidMappings));
+}

@@ -1,0 +1,46 @@
+// `delete`: refuse a container that is not stopped (unless --force: kill it
+// first), remove its cgroup and state, then run poststop hooks (runtime.md:
+// after the container is deleted; a failing one is a warning).
+import { SIG } from '../../native/constants.js';
+import * as libc from '../../native/libc.js';
+import { destroyCgroup, removeEmptyParents } from '../cgroups/manager.js';
+import { TsrunError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Spec } from '../spec/types.js';
+import { assertAllowed } from '../state/machine.js';
+import { currentStatus, stateOutput } from '../state/status.js';
+import type { StateStore } from '../state/store.js';
+import { runHooks } from './hooks.js';
+import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
+
+const KILL_WAIT_MS = 10_000;
+
+export function deleteContainer(id: string, force: boolean, store: StateStore, logger: Logger): void {
+  const { lock, record } = store.lock(id);
+  try {
+    const status = currentStatus(record, store.containerDir(id));
+    assertAllowed(force ? 'forceDelete' : 'delete', status);
+    if (status !== 'stopped') {
+      try {
+        signalAll(record, SIG.SIGKILL);
+        signalInit(record, SIG.SIGKILL);
+      } catch (err) {
+        if (!(err instanceof ProcessGoneError)) throw err;
+      }
+      if (!waitGone(record, KILL_WAIT_MS)) throw new TsrunError(`container process ${record.pid} did not die after SIGKILL`);
+    }
+    if (record.cgroupPath !== undefined) {
+      destroyCgroup(record.cgroupPath, (pids) => pids.forEach((p) => libc.kill(p, SIG.SIGKILL)));
+      removeEmptyParents((record.cgroupCreated ?? []).filter((d) => d !== record.cgroupPath));
+    }
+    store.remove(id);
+    const spec = record.config as Spec;
+    try {
+      runHooks('poststop', spec.hooks?.poststop, stateOutput(record, 'stopped'), { kind: 'runtime' });
+    } catch (err) {
+      logger.warn((err as Error).message);
+    }
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,97 @@
+// Host facts the planners need, read with node:fs at create time. Nothing
+// here decides where a mount or a write lands (the stub resolves those with
+// openat2 RESOLVE_IN_ROOT): these reads only choose between a file and a
+// directory, find a mount point, and read the image's /etc/passwd.
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { SourceProbe } from '../plan/rootfs.js';
+
+const MAX_SYMLINKS = 40;
+
+function kindOf(hostPath: string): 'dir' | 'file' | 'missing' {
+  try {
+    return statSync(hostPath).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Unescapes a mountinfo field (spaces and the like are octal escapes). */
+function unescapeMountinfo(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+}
+
+/** The longest mount point of /proc/self/mountinfo that contains `hostPath`. */
+export function mountPointOf(hostPath: string, mountinfo = '/proc/self/mountinfo'): string {
+  let best = '/';
+  for (const line of readFileSync(mountinfo, 'utf8').split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const mp = unescapeMountinfo(field);
+    const inside = hostPath === mp || hostPath.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
+    if (inside && mp.length > best.length) best = mp;
+  }
+  return best;
+}
+
+export const sourceProbe: SourceProbe = {
+  sourceKind: kindOf,
+  mountPointOf,
+  resolveInRootfs: (rootfs, path) => resolveInRootfs(rootfs, path).path,
+  get hostHasKcore(): boolean {
+    return existsSync('/proc/kcore');
+  },
+};
+
+/**
+ * `path` inside `rootfs` with its symlinks resolved as if rootfs were "/"
+ * (absolute targets and ".." stay inside), as a container path. From the first
+ * component that does not exist on, the rest is kept as written. `exists`
+ * tells whether the whole path exists.
+ */
+export function resolveInRootfs(rootfs: string, path: string): { path: string; exists: boolean } {
+  const todo = path.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (todo.length > 0) {
+    const part = todo.shift() as string;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    let st;
+    try {
+      st = lstatSync(posix.join(rootfs, ...done, part));
+    } catch {
+      done.push(part);
+      for (const rest of todo) if (rest === '..') done.pop(); else done.push(rest);
+      return { path: `/${done.join('/')}`, exists: false };
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > MAX_SYMLINKS) return { path: `/${[...done, part, ...todo].join('/')}`, exists: false };
+      const target = readlinkSync(posix.join(rootfs, ...done, part));
+      if (target.startsWith('/')) done.length = 0;
+      todo.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+      continue;
+    }
+    done.push(part);
+  }
+  return { path: `/${done.join('/')}`, exists: true };
+}
+
+/** HOME of `uid` from the image's /etc/passwd, as runc sets it when the env has none. */
+export function homeOf(rootfs: string, uid: number): string | undefined {
+  const passwd = resolveInRootfs(rootfs, '/etc/passwd');
+  if (!passwd.exists) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(posix.join(rootfs, passwd.path), 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 7 && Number(f[2]) === uid && f[2] !== '') return f[5] || undefined;
+  }
+  return undefined;
+}
