@@ -130,7 +130,8 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
   });
 
   it('joins a namespace by path', () => {
-    const holder = spawnSync('sh', ['-c', 'unshare --net --fork sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    // A holder with its own net, ipc, uts and cgroup namespaces; the container joins them all.
+    const holder = spawnSync('sh', ['-c', 'unshare --net --ipc --uts --cgroup --fork sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
     const unsharePid = Number(holder.stdout.trim());
     try {
       let sleeper = 0;
@@ -139,13 +140,19 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
         sleeper = Number(kids.split(' ')[0]);
         return sleeper > 0;
       });
-      const target = readlinkSync(`/proc/${sleeper}/ns/net`);
-      const spec = minimalSpec(['readlink', '/proc/self/ns/net']);
-      spec.linux = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network', path: `/proc/${sleeper}/ns/net` }] };
+      const kinds = [
+        ['network', 'net'],
+        ['ipc', 'ipc'],
+        ['uts', 'uts'],
+        ['cgroup', 'cgroup'],
+      ] as const;
+      const targets = kinds.map(([, proc]) => readlinkSync(`/proc/${sleeper}/ns/${proc}`));
+      const spec = minimalSpec(['sh', '-c', kinds.map(([, proc]) => `readlink /proc/self/ns/${proc}`).join('; ')]);
+      spec.linux = { namespaces: [{ type: 'pid' }, { type: 'mount' }, ...kinds.map(([type, proc]) => ({ type, path: `/proc/${sleeper}/ns/${proc}` }))] };
       const b = bundleFor(spec, 'join1');
       const r = tsrun(b, ['run', 'join1']);
       expect(r.stderr).toBe('');
-      expect(r.stdout.trim()).toBe(target);
+      expect(r.stdout.trim().split('\n')).toEqual(targets);
     } finally {
       spawnSync('kill', ['-9', String(unsharePid)]);
       spawnSync('pkill', ['-9', '-P', String(unsharePid)]);
@@ -282,5 +289,47 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
     const list = JSON.parse(tsrun(b, ['list', '--format', 'json']).stdout) as { id: string; status: string }[];
     expect(list.map((c) => [c.id, c.status])).toEqual([['lst', 'created']]);
     expect(tsrun(b, ['list', '-q']).stdout).toBe('lst\n');
+  });
+
+  it('ps lists the host pids of the container processes, as json and as a ps table', () => {
+    const b = bundleFor(minimalSpec(['sh', '-c', 'sleep 30 & sleep 31 & wait']), 'ps1');
+    expect(tsrunToFiles(b, ['create', 'ps1']).status).toBe(0);
+    expect(tsrun(b, ['start', 'ps1']).status).toBe(0);
+    const { pid } = state(b, 'ps1');
+    let pids: number[] = [];
+    expect(waitFor(() => (pids = JSON.parse(tsrun(b, ['ps', '--format', 'json', 'ps1']).stdout) as number[]).length === 3)).toBe(true);
+    expect(pids).toContain(pid);
+    const table = tsrun(b, ['ps', 'ps1']).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/PID/);
+    expect(table.slice(1).map((l) => Number(l.trim().split(/\s+/)[1])).sort()).toEqual([...pids].sort());
+  });
+
+  it('kill --all signals every process of the container', () => {
+    const spec = minimalSpec(['sh', '-c', 'trap "" TERM; sleep 30 & sleep 31 & wait']);
+    const b = bundleFor(spec, 'kall');
+    expect(tsrunToFiles(b, ['create', 'kall']).status).toBe(0);
+    expect(tsrun(b, ['start', 'kall']).status).toBe(0);
+    expect(waitFor(() => (JSON.parse(tsrun(b, ['ps', '--format', 'json', 'kall']).stdout) as number[]).length === 3)).toBe(true);
+    // SIGTERM to the init alone would be ignored; --all reaches the two sleeps too.
+    expect(tsrun(b, ['kill', '--all', 'kall', '9']).status).toBe(0);
+    expect(waitFor(() => state(b, 'kall').status === 'stopped')).toBe(true);
+    expect(JSON.parse(tsrun(b, ['ps', '--format', 'json', 'kall']).stdout)).toEqual([]);
+  });
+
+  it('gives runc\'s errors for unknown ids and illegal operations', () => {
+    const b = bundleFor(minimalSpec(['sleep', '30']), 'ill');
+    for (const args of [['state', 'nope'], ['start', 'nope'], ['kill', 'nope'], ['delete', 'nope'], ['ps', 'nope']]) {
+      const r = tsrun(b, args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/container does not exist/);
+    }
+    expect(tsrun(b, ['delete', '--force', 'nope']).status).toBe(0);
+    expect(tsrunToFiles(b, ['create', 'ill']).status).toBe(0);
+    // A created init is PID 1 of its namespace with no handlers: only SIGKILL reaches it from outside.
+    expect(tsrun(b, ['kill', 'ill', 'KILL']).status).toBe(0);
+    expect(waitFor(() => state(b, 'ill').status === 'stopped')).toBe(true);
+    expect(tsrun(b, ['kill', 'ill', '9']).stderr).toMatch(/container not running/);
+    expect(tsrun(b, ['start', 'ill']).stderr).toMatch(/cannot start a container that has stopped/);
+    expect(tsrun(b, ['kill', 'ill', 'NOSUCHSIG']).stderr).toMatch(/invalid signal|unknown signal/);
   });
 });
