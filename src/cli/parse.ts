@@ -93,7 +93,8 @@ interface CommandSpec {
 
 const str = (describe: string, alias?: string): Options => ({ type: 'string', describe, ...(alias ? { alias } : {}) });
 const bool = (describe: string, alias?: string): Options => ({ type: 'boolean', default: false, describe, ...(alias ? { alias } : {}) });
-const list = (describe: string, alias?: string): Options => ({ type: 'string', array: true, default: [], describe, ...(alias ? { alias } : {}) });
+/** A repeatable flag (Go's StringSlice): one value per occurrence, never the positionals after it. */
+const list = (describe: string, alias?: string): Options => ({ type: 'string', describe, ...(alias ? { alias } : {}) });
 const preserveFds: Options = { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + 3..3+N-1)' };
 
 const CREATE_OPTIONS: Record<string, Options> = {
@@ -245,7 +246,7 @@ function buildParser(args: readonly string[]): Argv {
     .scriptName('tsrun')
     .usage('tsrun [global options] <command> [command options] <container-id> [args...]')
     // --no-pivot is a flag of its own, not the negation of --pivot.
-    .parserConfiguration({ 'populate--': false, 'strip-aliased': true, 'camel-case-expansion': true, 'boolean-negation': false })
+    .parserConfiguration({ 'populate--': false, 'strip-aliased': true, 'camel-case-expansion': true, 'boolean-negation': false, 'duplicate-arguments-array': true })
     .options(GLOBAL_OPTIONS)
     .version(false)
     .help(false)

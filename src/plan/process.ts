@@ -174,7 +174,8 @@ export function planProcessAttributes(ctx: PlanContext, host: HostProbe): void {
   for (const name of caps.ambient ?? []) {
     const n = capabilityNumber(name);
     if (n === undefined || n > host.lastCap) continue;
-    b.syscall('prctl', [flags(PR, 'PR_CAP_AMBIENT'), flags(PR, 'PR_CAP_AMBIENT_RAISE'), imm(n, name), 0, 0], { label: `raise the ambient capability ${name}` });
+    // EPERM without the capability in the inheritable set: runc goes on, and validation has warned.
+    b.syscall('prctl', [flags(PR, 'PR_CAP_AMBIENT'), flags(PR, 'PR_CAP_AMBIENT_RAISE'), imm(n, name), 0, 0], { label: `raise the ambient capability ${name}`, okErrnos: ['EPERM'] });
   }
   b.syscall('umask', [imm(p.user.umask ?? DEFAULT_UMASK, `0${(p.user.umask ?? DEFAULT_UMASK).toString(8)}`)], { label: 'set the umask' });
   b.syscall('chdir', [str(p.cwd)], { label: `chdir to ${p.cwd}` });

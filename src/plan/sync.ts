@@ -10,6 +10,8 @@ export const SYNC = {
   CREATE_HOOKS: 3,
   /** Everything but the exec is done: tsrun writes the state and pid file; the channel closes. */
   CREATED: 4,
+  /** exec: the process is set up in the container and about to execve; tsrun writes the pid file. */
+  EXEC_READY: 5,
 } as const;
 
 export type SyncCode = (typeof SYNC)[keyof typeof SYNC];

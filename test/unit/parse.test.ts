@@ -49,6 +49,11 @@ describe('parseCommandLine', () => {
     expect(r.command).toMatchObject({ name: 'exec', id: 'c', tty: true, env: ['A=1', 'B=2'], user: '1000:1000', args: ['sh', '-c', 'echo --help -t'] });
   });
 
+  it('takes one value per repeatable flag, so the id after it stays the id', () => {
+    expect(command(['exec', '--env', 'A=1', 'c', 'id']).command).toMatchObject({ id: 'c', env: ['A=1'], args: ['id'] });
+    expect(command(['exec', '--cap', 'CAP_KILL', '--cap=CAP_CHOWN', '-g', '5', 'c', 'id']).command).toMatchObject({ id: 'c', cap: ['CAP_KILL', 'CAP_CHOWN'], additionalGids: ['5'] });
+  });
+
   it('accepts -- between the exec id and the command', () => {
     expect(command(['exec', 'c', '--', 'ls', '-l']).command).toMatchObject({ args: ['ls', '-l'] });
   });

@@ -1,3 +1,6 @@
-import { notImplemented } from './not-implemented.js';
+import { execInContainer } from '../../lifecycle/exec.js';
+import type { CommandOf, CommandRunner } from '../context.js';
 
-export default notImplemented('exec');
+/** `exec <id> [--process FILE | args...]`: the exit status of the process, or 0 with --detach. */
+const exec: CommandRunner<CommandOf<'exec'>> = async (command, ctx) => execInContainer(command, await ctx.store());
+export default exec;

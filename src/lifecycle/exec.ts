@@ -1,0 +1,185 @@
+// `exec`: run another process in a running container. The process is the
+// --process file, or the container's own process with runc's overrides
+// (args, --cwd, --env appended, --user, --additional-gids, --cap, --tty,
+// --no-new-privs, --apparmor, --process-label). The stub joins the init's
+// namespaces and cgroup, forks, sets the process up exactly as `create` does
+// and execs; in the foreground tsrun waits as its subreaper and returns its
+// exit status, with --detach it returns once the process runs.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import { PR, SIG } from '../../native/constants.js';
+import * as libc from '../../native/libc.js';
+import { startStub } from '../../native/stub.js';
+import { joinCgroup } from '../cgroups/manager.js';
+import { ConfigError, TsrunError, UsageError } from '../errors.js';
+import { buildExecProgram } from '../plan/exec.js';
+import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
+import { SYNC } from '../plan/sync.js';
+import { configSchemaProblems } from '../spec/schema.js';
+import type { Process, Spec } from '../spec/types.js';
+import { readLastCap } from '../spec/validate/host.js';
+import { assertAllowed } from '../state/machine.js';
+import { readProcStat } from '../state/proc.js';
+import { currentStatus } from '../state/status.js';
+import type { StateStore } from '../state/store.js';
+import { writePidFile } from './create.js';
+import { differingNamespaces } from './enter.js';
+import { homeOf } from './probe.js';
+import { forwardSignals, waitForExit } from './wait.js';
+
+export interface ExecRequest {
+  readonly id: string;
+  readonly args: readonly string[];
+  readonly process?: string | undefined;
+  readonly consoleSocket?: string | undefined;
+  readonly pidFile?: string | undefined;
+  readonly cwd?: string | undefined;
+  readonly env: readonly string[];
+  readonly tty: boolean;
+  readonly user?: string | undefined;
+  readonly additionalGids: readonly string[];
+  readonly detach: boolean;
+  readonly processLabel?: string | undefined;
+  readonly apparmor?: string | undefined;
+  readonly noNewPrivs: boolean;
+  readonly cap: readonly string[];
+  readonly preserveFds: number;
+  readonly cgroup: readonly string[];
+  readonly ignorePaused: boolean;
+}
+
+function decimal(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} ${JSON.stringify(text)} is not a number`);
+  return Number(text);
+}
+
+/** The process of a --process file, checked against the config schema's process definition. */
+function processFromFile(path: string): Process {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new TsrunError(`read the process file ${path}: ${(err as Error).message}`);
+  }
+  const problems = configSchemaProblems({ ociVersion: '1.3.0', process: doc }).filter((p) => p.path.startsWith('/process'));
+  if (problems.length > 0) throw new ConfigError(path, problems);
+  const p = doc as Process;
+  // runc's validateProcessSpec: what the schema cannot say.
+  if (!isAbsolute(p.cwd)) throw new ConfigError(path, [{ path: '/process/cwd', message: `cwd ${JSON.stringify(p.cwd)} must be an absolute path` }]);
+  if (!p.args || p.args.length === 0) throw new ConfigError(path, [{ path: '/process/args', message: 'args must not be empty' }]);
+  return p;
+}
+
+/** runc's getProcess: the container's process with the command line's overrides. */
+export function execProcess(base: Process | undefined, req: ExecRequest): Process {
+  if (req.process !== undefined) return processFromFile(req.process);
+  if (base === undefined) throw new TsrunError('the container has no process to take defaults from');
+  let user = base.user;
+  if (req.user !== undefined && req.user !== '') {
+    const [uid = '', gid] = req.user.split(':', 2);
+    user = { ...user, uid: decimal(uid, 'user'), ...(gid !== undefined ? { gid: decimal(gid, 'group') } : {}) };
+  }
+  if (req.additionalGids.length > 0) user = { ...user, additionalGids: [...(user.additionalGids ?? []), ...req.additionalGids.map((g) => decimal(g, 'additional gid'))] };
+  let capabilities = base.capabilities;
+  if (req.cap.length > 0) {
+    const c = capabilities ?? {};
+    capabilities = {
+      ...c,
+      bounding: [...(c.bounding ?? []), ...req.cap],
+      effective: [...(c.effective ?? []), ...req.cap],
+      permitted: [...(c.permitted ?? []), ...req.cap],
+      // Ambient needs inheritable: runc adds it only when the config has an inheritable set.
+      ...(c.inheritable ? { ambient: [...(c.ambient ?? []), ...req.cap] } : {}),
+    };
+  }
+  return {
+    ...base,
+    args: req.args,
+    env: [...(base.env ?? []), ...req.env],
+    terminal: req.tty,
+    user,
+    ...(capabilities ? { capabilities } : {}),
+    ...(req.cwd ? { cwd: req.cwd } : {}),
+    ...(req.noNewPrivs ? { noNewPrivileges: true } : {}),
+    ...(req.apparmor ? { apparmorProfile: req.apparmor } : {}),
+    ...(req.processLabel ? { selinuxLabel: req.processLabel } : {}),
+  };
+}
+
+/** runc's --cgroup: a sub-cgroup of the container's (v2: `path` or `:path`). */
+function execCgroup(base: string, flags: readonly string[]): string {
+  const paths = flags.map((f) => (f.includes(':') ? f.slice(f.indexOf(':') + 1) : f));
+  const sub = paths[paths.length - 1];
+  if (sub === undefined || sub === '') return base;
+  const norm = normalize(sub);
+  if (norm.startsWith('..') || norm.startsWith('/')) throw new UsageError(`--cgroup ${JSON.stringify(sub)} must be a path below the container's cgroup`);
+  return join(base, norm);
+}
+
+export async function execInContainer(req: ExecRequest, store: StateStore): Promise<number> {
+  const { lock, record } = store.lock(req.id);
+  const status = currentStatus(record, store.containerDir(req.id));
+  lock.release();
+  if (!(status === 'paused' && req.ignorePaused)) assertAllowed('exec', status);
+  const config = record.config as Spec;
+  const proc = execProcess(config.process, req);
+  if (proc.args === undefined || proc.args.length === 0) throw new UsageError('exec: either --process or a command to run is required');
+  const spec: Spec = { ...config, process: proc };
+  refuseUnsupportedProcessFields(spec);
+  if (req.consoleSocket !== undefined && !proc.terminal) throw new TsrunError('--console-socket given but the process has no terminal (use --tty)');
+  const cgroupDir = record.cgroupPath === undefined ? undefined : execCgroup(record.cgroupPath, req.cgroup);
+
+  const env = processEnv(proc.env ?? [], homeOf(record.rootfs, proc.user.uid));
+  const program = buildExecProgram({
+    spec,
+    pid: record.pid,
+    kinds: differingNamespaces(record.pid),
+    env,
+    preserveFds: req.preserveFds,
+    host: { lastCap: readLastCap() },
+  });
+  if (!req.detach) libc.prctl(PR.PR_SET_CHILD_SUBREAPER, 1);
+  const preserved = Array.from({ length: req.preserveFds }, (_, i) => 3 + i);
+  const session = startStub({ stdio: ['inherit', 'inherit', 'inherit'], preservedFds: preserved, program: program.encode() });
+  let pid = 0;
+  let pidfd = -1;
+  try {
+    for (;;) {
+      const m = session.next();
+      if (m.kind === 'error') throw program.errorFor(m.opIndex, m.errno);
+      if (m.kind === 'eof' || m.kind === 'done') throw new TsrunError('the exec process exited before it was ready');
+      if (m.kind === 'child-pid') {
+        pid = m.pid;
+        // Held before the process can exit: its pid cannot be reused under us.
+        if (!req.detach) pidfd = libc.pidfdOpen(pid);
+        session.reap(1000);
+        continue;
+      }
+      if (m.code === SYNC.CGROUP) {
+        if (cgroupDir !== undefined) joinCgroup(cgroupDir, session.pid);
+      } else if (m.code === SYNC.EXEC_READY) {
+        if (req.pidFile !== undefined) writePidFile(req.pidFile, pid);
+        session.reply();
+        break;
+      } else {
+        throw new TsrunError(`unexpected sync point ${m.code} from the exec process`);
+      }
+      session.reply();
+    }
+  } catch (err) {
+    session.kill(SIG.SIGKILL);
+    if (pid > 0) libc.kill(pid, SIG.SIGKILL);
+    if (pidfd >= 0) libc.close(pidfd);
+    throw err;
+  } finally {
+    session.close();
+  }
+  if (req.detach) return 0;
+  const stopForwarding = forwardSignals(pidfd);
+  try {
+    return await waitForExit(pidfd, pid, readProcStat(pid)?.startTime ?? '');
+  } finally {
+    stopForwarding();
+    libc.close(pidfd);
+  }
+}

@@ -1,0 +1,65 @@
+// The program of `tsrun exec`: join every namespace in which the container's
+// init differs from tsrun (user first, mount last), take the init's root (a
+// chroot with --no-pivot), fork so the PID and time namespaces apply, then the
+// same process attributes as the container's own process and execve. tsrun
+// moves the stub into the container's cgroup at the first sync point, so the
+// forked process is born there. Pure: the result is data.
+import { AT, CLONE } from '../../native/constants.js';
+import { flags, ProgramBuilder, str } from '../../native/program.js';
+import type { NamespaceType, Spec } from '../spec/types.js';
+import { allocateRegisters, type PlanContext } from './context.js';
+import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
+import { planExec, planProcessAttributes, type HostProbe } from './process.js';
+import { SYNC } from './sync.js';
+
+export interface ExecProgramInput {
+  /** The container's config with `process` replaced by the exec'd process. */
+  readonly spec: Spec;
+  /** Host pid of the container's init. */
+  readonly pid: number;
+  /** Namespace kinds in which the init differs from tsrun. */
+  readonly kinds: readonly NamespaceType[];
+  readonly env: readonly string[];
+  readonly preserveFds: number;
+  readonly host: HostProbe;
+}
+
+export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder()): ProgramBuilder {
+  const regs = allocateRegisters(b);
+  const ctx: PlanContext = {
+    b,
+    regs,
+    spec: input.spec,
+    bundle: '',
+    rootfs: '',
+    noPivot: false,
+    userNamespace: input.kinds.includes('user'),
+    newMountNamespace: false,
+  };
+  b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  const proc = `/proc/${input.pid}`;
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${proc}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
+    label: `open the container's root ${proc}/root`,
+    result: regs.rootfs,
+  });
+  // The executable check needs an fd that is never executable (create uses the exec fifo).
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str('/dev/null'), b.O.O_PATH | b.O.O_CLOEXEC, 0], { label: 'open /dev/null', result: regs.execFifo });
+  const joins = JOIN_ORDER.filter((k) => input.kinds.includes(k)).map((kind) => {
+    const reg = b.reg();
+    const path = `${proc}/ns/${NAMESPACES[kind].proc}`;
+    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(path), b.O.O_RDONLY | b.O.O_CLOEXEC, 0], { label: `open ${path}`, result: reg });
+    return { kind, reg };
+  });
+  for (const { kind, reg } of joins) {
+    b.syscall('setns', [reg, flags(CLONE, NAMESPACES[kind].clone)], { label: `join the container's ${kind} namespace` });
+    b.syscall('close', [reg]);
+  }
+  b.syscall('fchdir', [regs.rootfs], { label: "enter the container's root" });
+  b.syscall('chroot', [str('.')], { label: "chroot to the container's root" });
+  b.syscall('close', [regs.rootfs]);
+  b.fork({ label: "fork into the container's PID and time namespaces" });
+  planProcessAttributes(ctx, input.host);
+  b.sync(SYNC.EXEC_READY, 0, { last: true, label: 'report ready to exec' });
+  planExec(ctx, input.env, input.preserveFds);
+  return b;
+}
