@@ -8,7 +8,7 @@
 
 import { createRequire } from 'node:module';
 import { SyscallError } from '../src/errors.js';
-import { F, O, POLL, SOCK, WAIT } from './constants.js';
+import { F, O, POLL, SOCK, TIOC, WAIT } from './constants.js';
 import { errnoMessage, errnoName } from './errno.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -35,6 +35,9 @@ interface Bindings {
   fcntl: Fn;
   dup: Fn;
   mkfifo: Fn;
+  socket: Fn;
+  connect: Fn;
+  ioctl: Fn;
 }
 
 let bound: Bindings | undefined;
@@ -64,6 +67,9 @@ function lib(): Bindings {
     fcntl: c.func('int fcntl(int fd, int cmd, long arg)'),
     dup: c.func('int dup(int fd)'),
     mkfifo: c.func('int mkfifo(const char *path, uint32_t mode)'),
+    socket: c.func('int socket(int domain, int type, int protocol)'),
+    connect: c.func('int connect(int fd, const void *addr, uint32_t len)'),
+    ioctl: c.func('int ioctl(int fd, unsigned long request, void *arg)'),
   };
   return bound;
 }
@@ -96,6 +102,34 @@ export function socketpair(type: number = SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, 
   const sv = new Int32Array(2);
   if (lib().socketpair(domain, type, 0, sv) !== 0) fail('socketpair');
   return [sv[0] as number, sv[1] as number];
+}
+
+/** TIOCSWINSZ: the window size of a terminal (a pty master tsrun relays). */
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(rows, 0);
+  ws.writeUInt16LE(cols, 2);
+  if (lib().ioctl(fd, TIOC.TIOCSWINSZ, ws) !== 0) fail('ioctl TIOCSWINSZ');
+}
+
+/** sun_path of struct sockaddr_un: 108 bytes, NUL included. */
+const SUN_PATH_MAX = 108;
+
+/** A connected AF_UNIX stream socket (close-on-exec) to the socket at `path` (a console socket). */
+export function connectUnix(path: string): number {
+  const name = Buffer.from(path);
+  if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', 36, 'ENAMETOOLONG', path, 'socket path longer than 107 bytes');
+  const addr = Buffer.alloc(2 + SUN_PATH_MAX);
+  addr.writeUInt16LE(SOCK.AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = lib().socket(SOCK.AF_UNIX, SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, 0) as number;
+  if (fd < 0) fail('socket', path);
+  if (retry(() => lib().connect(fd, addr, 2 + name.length + 1) as number) !== 0) {
+    const e = errno();
+    lib().close(fd);
+    throw new SyscallError('connect', e, errnoName(e), path, errnoMessage(e));
+  }
+  return fd;
 }
 
 /** pipe2(2): [read end, write end]; default O_CLOEXEC. */

@@ -30,6 +30,8 @@ export interface CreateRequest {
   readonly bundle: string;
   readonly pidFile?: string | undefined;
   readonly consoleSocket?: string | undefined;
+  /** A connected console socket fd instead of a path (run/exec in the foreground relay the pty themselves). */
+  readonly consoleSocketFd?: number | undefined;
   readonly preserveFds: number;
   readonly noPivot: boolean;
   readonly noNewKeyring: boolean;
@@ -77,6 +79,9 @@ function refuseUnsupported(spec: Spec, req: CreateRequest): void {
   if (spec.process === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
   if (req.consoleSocket !== undefined && spec.process.terminal !== true) {
     throw new TsrunError('--console-socket given but process.terminal is not true');
+  }
+  if (spec.process.terminal === true && req.consoleSocket === undefined && req.consoleSocketFd === undefined) {
+    throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   }
   refuseUnsupportedProcessFields(spec);
   refuseUnsupportedRootfsFields(spec);
@@ -135,6 +140,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
     });
     record = { ...record, cgroupCreated: createdParents };
 
+    const ownConsoleFd = req.consoleSocket !== undefined && spec.process?.terminal === true;
+    const consoleFd = ownConsoleFd ? libc.connectUnix(req.consoleSocket as string) : spec.process?.terminal ? req.consoleSocketFd : undefined;
     const { builder } = buildContainerProgram({
       spec,
       bundle,
@@ -143,10 +150,14 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       env,
       noPivot: req.noPivot,
       preserveFds,
+      consoleSocketFd: consoleFd === undefined ? undefined : 3 + preserveFds,
       host: { lastCap: readLastCap(), ...sourceProbe },
     });
     const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+    // The console socket follows the preserved fds; the program closes it after sending the pty master.
+    if (consoleFd !== undefined) preserved.push(consoleFd);
     session = startStub({ stdio: ['inherit', 'inherit', 'inherit'], preservedFds: preserved, program: builder.encode() });
+    if (ownConsoleFd && consoleFd !== undefined) libc.close(consoleFd);
     const stub = session;
     undo.push(() => {
       stub.kill(SIG.SIGKILL);

@@ -25,6 +25,8 @@ import type { StateStore } from '../state/store.js';
 import { writePidFile } from './create.js';
 import { differingNamespaces } from './enter.js';
 import { homeOf } from './probe.js';
+import { receivePtyMaster } from './run.js';
+import { relayTerminal } from './tty-relay.js';
 import { forwardSignals, waitForExit } from './wait.js';
 
 export interface ExecRequest {
@@ -127,20 +129,30 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
   const spec: Spec = { ...config, process: proc };
   refuseUnsupportedProcessFields(spec);
   if (req.consoleSocket !== undefined && !proc.terminal) throw new TsrunError('--console-socket given but the process has no terminal (use --tty)');
+  if (proc.terminal && req.consoleSocket === undefined && req.detach) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
+  // The console socket: the caller's, or in the foreground a pair whose other end tsrun keeps to relay the pty.
+  const pair = proc.terminal && req.consoleSocket === undefined ? libc.socketpair() : undefined;
+  const consoleFd = !proc.terminal ? undefined : pair ? pair[1] : libc.connectUnix(req.consoleSocket as string);
   const cgroupDir = record.cgroupPath === undefined ? undefined : execCgroup(record.cgroupPath, req.cgroup);
 
   const env = processEnv(proc.env ?? [], homeOf(record.rootfs, proc.user.uid));
+  // Relaying our own terminal: the pty starts with its size, so the process never sees a wrong one.
+  const size = pair && !proc.consoleSize && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
   const program = buildExecProgram({
-    spec,
+    spec: size ? { ...spec, process: { ...proc, consoleSize: size } } : spec,
     pid: record.pid,
     kinds: differingNamespaces(record.pid),
     env,
     preserveFds: req.preserveFds,
+    consoleSocketFd: consoleFd === undefined ? undefined : 3 + req.preserveFds,
     host: { lastCap: readLastCap() },
   });
   if (!req.detach) libc.prctl(PR.PR_SET_CHILD_SUBREAPER, 1);
   const preserved = Array.from({ length: req.preserveFds }, (_, i) => 3 + i);
+  if (consoleFd !== undefined) preserved.push(consoleFd);
   const session = startStub({ stdio: ['inherit', 'inherit', 'inherit'], preservedFds: preserved, program: program.encode() });
+  if (consoleFd !== undefined) libc.close(consoleFd);
+  let master: number | undefined;
   let pid = 0;
   let pidfd = -1;
   try {
@@ -158,6 +170,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
       if (m.code === SYNC.CGROUP) {
         if (cgroupDir !== undefined) joinCgroup(cgroupDir, session.pid);
       } else if (m.code === SYNC.EXEC_READY) {
+        if (pair) master = receivePtyMaster(pair[0]);
         if (req.pidFile !== undefined) writePidFile(req.pidFile, pid);
         session.reply();
         break;
@@ -173,13 +186,16 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
     throw err;
   } finally {
     session.close();
+    if (pair) libc.close(pair[0]);
   }
   if (req.detach) return 0;
+  const relay = master === undefined ? undefined : relayTerminal(master);
   const stopForwarding = forwardSignals(pidfd);
   try {
     return await waitForExit(pidfd, pid, readProcStat(pid)?.startTime ?? '');
   } finally {
     stopForwarding();
+    await relay?.finish();
     libc.close(pidfd);
   }
 }

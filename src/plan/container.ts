@@ -4,7 +4,7 @@
 // sync, pivot_root, container settings, process attributes, the "created"
 // sync, the wait on the exec fifo, execve. Pure: the result is data.
 import { AT } from '../../native/constants.js';
-import { flags, fdPath, ProgramBuilder, str } from '../../native/program.js';
+import { flags, fdPath, ProgramBuilder, ProgramError, str } from '../../native/program.js';
 import type { Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { allocateRegisters } from './context.js';
@@ -15,6 +15,7 @@ import type { HostProbe } from './process.js';
 import { planFinalizeRootfs, planPivotRoot, planRootfsMounts } from './rootfs.js';
 import type { SourceProbe } from './rootfs.js';
 import { SYNC } from './sync.js';
+import { planTerminal } from './terminal.js';
 
 export interface ContainerProgramInput {
   readonly spec: Spec;
@@ -26,6 +27,8 @@ export interface ContainerProgramInput {
   readonly env: readonly string[];
   readonly noPivot: boolean;
   readonly preserveFds: number;
+  /** The stub's fd of the connected console socket, when process.terminal is true. */
+  readonly consoleSocketFd?: number | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
   readonly host: HostProbe & SourceProbe;
 }
@@ -62,6 +65,10 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
   });
   b.sync(SYNC.CREATE_HOOKS, 0, { label: 'wait for the prestart, createRuntime and createContainer hooks' });
   planPivotRoot(ctx);
+  if (spec.process?.terminal) {
+    if (input.consoleSocketFd === undefined) throw new ProgramError('process.terminal needs a console socket fd');
+    planTerminal(ctx, { socketFd: input.consoleSocketFd, console: true, size: spec.process.consoleSize });
+  }
   // sysctls are written before readonlyPaths make /proc/sys read-only.
   planSysctls(ctx);
   planFinalizeRootfs(ctx);

@@ -88,6 +88,8 @@ export function planDevices(ctx: PlanContext, opts: { hostHasKcore: boolean }): 
   const { b, regs } = ctx;
   const dir = regs.scratch[0];
   for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev, dev.path);
+  // The pty slave is bound here after pivot_root (planTerminal).
+  if (ctx.spec.process?.terminal) mkdirAllInRoot(b, regs.rootfs, '/dev/console', dir, 'file');
   mkdirAllInRoot(b, regs.rootfs, '/dev', dir);
   openInRoot(b, regs.rootfs, '/dev', dir, { directory: true });
   // The container's own devpts instance provides ptmx (runc: setupPtmx).

@@ -5,12 +5,13 @@
 // moves the stub into the container's cgroup at the first sync point, so the
 // forked process is born there. Pure: the result is data.
 import { AT, CLONE } from '../../native/constants.js';
-import { flags, ProgramBuilder, str } from '../../native/program.js';
+import { flags, ProgramBuilder, ProgramError, str } from '../../native/program.js';
 import type { NamespaceType, Spec } from '../spec/types.js';
 import { allocateRegisters, type PlanContext } from './context.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { planExec, planProcessAttributes, type HostProbe } from './process.js';
 import { SYNC } from './sync.js';
+import { planTerminal } from './terminal.js';
 
 export interface ExecProgramInput {
   /** The container's config with `process` replaced by the exec'd process. */
@@ -21,6 +22,8 @@ export interface ExecProgramInput {
   readonly kinds: readonly NamespaceType[];
   readonly env: readonly string[];
   readonly preserveFds: number;
+  /** The stub's fd of the connected console socket, when the process has a terminal. */
+  readonly consoleSocketFd?: number | undefined;
   readonly host: HostProbe;
 }
 
@@ -37,16 +40,16 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
     newMountNamespace: false,
   };
   b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
-  const proc = `/proc/${input.pid}`;
-  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${proc}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
-    label: `open the container's root ${proc}/root`,
+  const procDir = `/proc/${input.pid}`;
+  b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${procDir}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
+    label: `open the container's root ${procDir}/root`,
     result: regs.rootfs,
   });
   // The executable check needs an fd that is never executable (create uses the exec fifo).
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str('/dev/null'), b.O.O_PATH | b.O.O_CLOEXEC, 0], { label: 'open /dev/null', result: regs.execFifo });
   const joins = JOIN_ORDER.filter((k) => input.kinds.includes(k)).map((kind) => {
     const reg = b.reg();
-    const path = `${proc}/ns/${NAMESPACES[kind].proc}`;
+    const path = `${procDir}/ns/${NAMESPACES[kind].proc}`;
     b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(path), b.O.O_RDONLY | b.O.O_CLOEXEC, 0], { label: `open ${path}`, result: reg });
     return { kind, reg };
   });
@@ -58,6 +61,11 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
   b.syscall('chroot', [str('.')], { label: "chroot to the container's root" });
   b.syscall('close', [regs.rootfs]);
   b.fork({ label: "fork into the container's PID and time namespaces" });
+  const proc = input.spec.process;
+  if (proc?.terminal) {
+    if (input.consoleSocketFd === undefined) throw new ProgramError('process.terminal needs a console socket fd');
+    planTerminal(ctx, { socketFd: input.consoleSocketFd, console: false, size: proc.consoleSize });
+  }
   planProcessAttributes(ctx, input.host);
   b.sync(SYNC.EXEC_READY, 0, { last: true, label: 'report ready to exec' });
   planExec(ctx, input.env, input.preserveFds);

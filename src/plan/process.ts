@@ -29,7 +29,6 @@ export function refuseUnsupportedProcessFields(spec: Spec): void {
   const refuse = (field: string, what: string): never => {
     throw new UnsupportedError(field, `${what} is not supported yet`);
   };
-  if (p?.terminal) refuse('/process/terminal', 'a terminal for the container process');
   if (p?.apparmorProfile) refuse('/process/apparmorProfile', 'AppArmor');
   if (p?.selinuxLabel) refuse('/process/selinuxLabel', 'SELinux');
   if (p?.scheduler) refuse('/process/scheduler', 'the scheduler policy');

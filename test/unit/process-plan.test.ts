@@ -97,7 +97,6 @@ describe('user and capabilities', () => {
   });
 
   it('refuses process fields not implemented yet, naming the field', () => {
-    expect(() => refuseUnsupportedProcessFields(spec({ terminal: true }))).toThrow(/\/process\/terminal/);
     expect(() => refuseUnsupportedProcessFields(spec({}, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }))).toThrow(/\/linux\/seccomp/);
     expect(() => refuseUnsupportedProcessFields(spec({ apparmorProfile: 'x' }))).toThrow(/\/process\/apparmorProfile/);
     expect(() => refuseUnsupportedProcessFields(spec())).not.toThrow();
