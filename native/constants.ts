@@ -652,6 +652,8 @@ export const BPF = {
   BPF_DEVCG_ACC_WRITE: 4,
   BPF_DEVCG_DEV_BLOCK: 1,
   BPF_DEVCG_DEV_CHAR: 2,
+  /** Size of prog_name in BPF_PROG_LOAD and of name in struct bpf_prog_info (NUL included). */
+  BPF_OBJ_NAME_LEN: 16,
   // instruction classes
   BPF_LD: 0x00,
   BPF_LDX: 0x01,

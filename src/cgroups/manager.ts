@@ -1,37 +1,91 @@
-// The container's cgroup v2 directory: created before any container process
-// exists, joined by the stub at its first sync point, removed on delete after
-// every process in it is gone. Resource limits are refused here until the
-// cgroup resources milestone translates them (never silently ignored).
+// The container's cgroup v2 directory: located and its resources translated
+// before anything exists (so that a config the host cannot honour is refused
+// with nothing to undo), created, configured (controllers, limits, device
+// program) before any container process exists, joined by the stub at its
+// first sync point, removed on delete after every process in it is gone.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError, UnsupportedError } from '../errors.js';
-import type { Spec } from '../spec/types.js';
+import type { LinuxResources, Spec } from '../spec/types.js';
+import { applyWrites, enableControllers } from './apply.js';
+import type { DeviceFilter } from './device-filter.js';
+import { buildDeviceFilter } from './device-filter.js';
+import { installDeviceFilter } from './devices.js';
 import { containerCgroupDir, findUnifiedMount, unifiedCgroupOf } from './location.js';
+import type { CgroupWrite } from './resources.js';
+import { missingControllers, neededControllers, planResourceWrites } from './resources.js';
 
 const RMDIR_ATTEMPTS = 50;
 const RMDIR_PAUSE_MS = 10;
-
-/** Resources other than device rules are not translated yet: refuse them, naming the field. */
-export function refuseUnsupportedResources(spec: Spec): void {
-  const resources = spec.linux?.resources;
-  if (!resources) return;
-  for (const [key, value] of Object.entries(resources)) {
-    if (key === 'devices' || value === undefined || value === null) continue;
-    if (typeof value === 'object' && Object.keys(value as object).length === 0) continue;
-    throw new UnsupportedError(`/linux/resources/${key}`, 'cgroup resource limits are not supported yet');
-  }
-}
 
 export interface CgroupLocation {
   readonly mount: string;
   readonly dir: string;
 }
 
-export function locateCgroup(spec: Spec, id: string): CgroupLocation {
+export function unifiedMount(): string {
   const mount = findUnifiedMount(readFileSync('/proc/self/mountinfo', 'utf8'));
   if (mount === undefined) throw new TsrunError('no cgroup v2 hierarchy is mounted (tsrun needs the unified hierarchy)');
+  return mount;
+}
+
+export function locateCgroup(spec: Spec, id: string): CgroupLocation {
+  const mount = unifiedMount();
   const own = unifiedCgroupOf(readFileSync('/proc/self/cgroup', 'utf8'));
   return { mount, dir: containerCgroupDir(mount, own, id, spec.linux?.cgroupsPath) };
+}
+
+/** The controllers of the hierarchy: the root's cgroup.controllers (on a hybrid host, only what v1 left to v2). */
+export function hostControllers(mount: string): Set<string> {
+  try {
+    return new Set(readFileSync(join(mount, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean));
+  } catch (err) {
+    throw new TsrunError(`read ${join(mount, 'cgroup.controllers')}: ${(err as Error).message}`);
+  }
+}
+
+/** Refuses writes whose controller the host lacks, naming every such field and controller. */
+export function refuseMissingControllers(writes: readonly CgroupWrite[], available: ReadonlySet<string>, mount: string): void {
+  const missing = missingControllers(writes, available);
+  const [first, ...rest] = missing;
+  if (first === undefined) return;
+  const has = available.size > 0 ? `it has only ${[...available].sort().join(', ')}` : 'it has no controllers';
+  const others = rest.map((m) => `; ${m.field} needs "${m.controller}"`).join('');
+  throw new UnsupportedError(
+    first.field,
+    `needs the cgroup v2 "${first.controller}" controller, which this host's unified hierarchy at ${mount} does not have (${has})${others}`,
+  );
+}
+
+/** What a container's cgroup will get: decided, validated and checked against the host before anything is created. */
+export interface CgroupPlan {
+  readonly location: CgroupLocation;
+  readonly writes: readonly CgroupWrite[];
+  /** Controllers to enable in every ancestor's cgroup.subtree_control. */
+  readonly controllers: readonly string[];
+  readonly devices: DeviceFilter;
+}
+
+/** The resource part of a plan: for `create` and `update` alike. Throws UnsupportedError naming the field. */
+export function planResources(resources: LinuxResources | undefined, mount: string): Omit<CgroupPlan, 'location'> {
+  const available = hostControllers(mount);
+  const writes = planResourceWrites(resources, { controllers: available });
+  refuseMissingControllers(writes, available, mount);
+  // runc attaches a device program to every cgroup it owns: default deny plus its default devices.
+  return { writes, controllers: neededControllers(writes), devices: buildDeviceFilter(resources?.devices) };
+}
+
+export function planCgroup(spec: Spec, id: string): CgroupPlan {
+  const location = locateCgroup(spec, id);
+  return { location, ...planResources(spec.linux?.resources, location.mount) };
+}
+
+/** Configures a created (still empty) cgroup: controllers in the ancestors, the limits, the device program. */
+export function applyCgroup(plan: CgroupPlan): void {
+  const { mount, dir } = plan.location;
+  enableControllers(mount, dir, plan.controllers);
+  applyWrites(dir, plan.writes);
+  installDeviceFilter(dir, plan.devices);
 }
 
 /** Creates the directory (and missing parents); returns the parents it created, deepest last, for clean-up. */

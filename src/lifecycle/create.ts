@@ -9,7 +9,7 @@ import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import type { StubSession } from '../../native/stub.js';
 import { startStub } from '../../native/stub.js';
-import { createCgroup, destroyCgroup, joinCgroup, locateCgroup, refuseUnsupportedResources, removeEmptyParents } from '../cgroups/manager.js';
+import { applyCgroup, createCgroup, destroyCgroup, joinCgroup, planCgroup, removeEmptyParents } from '../cgroups/manager.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildContainerProgram } from '../plan/container.js';
@@ -85,10 +85,6 @@ function refuseUnsupported(spec: Spec, req: CreateRequest): void {
   }
   refuseUnsupportedProcessFields(spec);
   refuseUnsupportedRootfsFields(spec);
-  refuseUnsupportedResources(spec);
-  if (spec.linux?.resources?.devices && spec.linux.resources.devices.length > 0) {
-    throw new UnsupportedError('/linux/resources/devices', 'cgroup device rules are not supported yet');
-  }
   if (req.rootless) throw new UnsupportedError('--rootless', 'rootless containers are not supported yet');
 }
 
@@ -97,6 +93,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
   for (const w of loaded.warnings) logger.warn(formatWarning(w));
   const { spec, bundle, rootfs } = loaded;
   refuseUnsupported(spec, req);
+  // Resources are translated and checked against the host's controllers here, before anything exists.
+  const cgroupPlan = planCgroup(spec, req.id);
   const process_ = spec.process;
   if (process_ === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
   const listen = listenFds();
@@ -124,7 +122,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       annotations: spec.annotations ?? {},
       config: spec,
     };
-    const cgroup = locateCgroup(spec, req.id);
+    const cgroup = cgroupPlan.location;
     let record: ContainerRecord = { ...base, phase: 'creating', pid: 0, pidStartTime: '', cgroupPath: cgroup.dir };
     store.write(record);
 
@@ -139,6 +137,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       removeEmptyParents(createdParents.filter((d) => d !== cgroup.dir));
     });
     record = { ...record, cgroupCreated: createdParents };
+    // Limits and the device program are in place before the stub exists, so before it joins at SYNC.CGROUP.
+    applyCgroup(cgroupPlan);
 
     const ownConsoleFd = req.consoleSocket !== undefined && spec.process?.terminal === true;
     const consoleFd = ownConsoleFd ? libc.connectUnix(req.consoleSocket as string) : spec.process?.terminal ? req.consoleSocketFd : undefined;
