@@ -1,3 +1,9 @@
-import { notImplemented } from './not-implemented.js';
+import { resumeContainer } from '../../lifecycle/freeze.js';
+import type { CommandOf, CommandRunner } from '../context.js';
 
-export default notImplemented('resume');
+/** `resume <id>`: thaw a paused container. */
+const resume: CommandRunner<CommandOf<'resume'>> = async (command, ctx) => {
+  resumeContainer(command.id, await ctx.store());
+  return 0;
+};
+export default resume;
