@@ -11,6 +11,7 @@ import { bytes, flags, imm, ptrArray, regArg, str, type ProgramBuilder } from '.
 import { capabilityNumber } from '../capabilities.js';
 import { UnsupportedError } from '../errors.js';
 import type { LinuxCapabilities, Process, Spec } from '../spec/types.js';
+import { normalizeSysctlKey } from '../spec/validate/sysctl.js';
 import type { PlanContext } from './context.js';
 
 /** Facts about the host the process planner needs. */
@@ -67,11 +68,19 @@ export function planUtsNames(ctx: PlanContext): void {
   }
 }
 
+/** The /proc/sys path of a key: "." separates directories, "/" stands for a "." inside one (as sysctl(8), runc). */
+export function sysctlPath(key: string): string {
+  return normalizeSysctlKey(key)
+    .split('.')
+    .map((part) => part.replace(/\//g, '.'))
+    .join('/');
+}
+
 /** sysctls: after pivot_root, through the container's /proc, before readonlyPaths. */
 export function planSysctls(ctx: PlanContext): void {
   const { b, spec } = ctx;
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    b.writeFile(`/proc/sys/${key.replaceAll('.', '/')}`, value, ctx.regs.scratch[0], { label: `set sysctl ${key}=${value}` });
+    b.writeFile(`/proc/sys/${sysctlPath(key)}`, value, ctx.regs.scratch[0], { label: `set sysctl ${key}=${value}` });
   }
 }
 

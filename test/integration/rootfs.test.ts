@@ -1,11 +1,12 @@
 // The root filesystem of real containers: hostile symlinks in the rootfs,
 // read-only root, masked and read-only paths, bind mounts of files.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Bundle, TestSpec } from '../helpers/bundle.js';
-import { hasBusybox, isRoot, makeBundle, minimalSpec, tsrun } from '../helpers/bundle.js';
+import { hasBusybox, isRoot, makeBundle, minimalSpec, tsrun, tsrunToFiles } from '../helpers/bundle.js';
 
 const made: { bundle: Bundle; id: string }[] = [];
 const outside: string[] = [];
@@ -93,5 +94,119 @@ describe.skipIf(!isRoot || !hasBusybox)('root filesystem (root, busybox-static)'
     const r = tsrun(b, ['run', 'bind1']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('/work/here\na file\ninside\n');
+  });
+
+  it('mounts each filesystem type with its options, as /proc/self/mountinfo shows them', () => {
+    const spec = minimalSpec(['cat', '/proc/self/mountinfo']);
+    spec.mounts = [
+      ...(spec.mounts ?? []),
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=750', 'size=1m'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev', 'relatime'] },
+      { destination: '/srv', type: 'bind', source: '.', options: ['rbind', 'ro', 'noatime'] },
+    ];
+    spec.linux = { ...spec.linux, namespaces: [...(spec.linux?.namespaces ?? []), { type: 'cgroup' }] };
+    const b = bundleFor(spec, 'types1');
+    const r = tsrun(b, ['run', 'types1']);
+    expect(r.stderr).toBe('');
+    const mounts = new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const f = l.split(' ');
+          const dash = f.indexOf('-');
+          return [f[4] as string, { opts: f[5] ?? '', fstype: f[dash + 1] ?? '', super: f[dash + 3] ?? '' }] as const;
+        }),
+    );
+    expect(mounts.get('/tmp')).toMatchObject({ fstype: 'tmpfs' });
+    expect(mounts.get('/tmp')?.opts).toMatch(/nosuid,nodev,noexec/);
+    expect(mounts.get('/tmp')?.super).toMatch(/size=1024k,mode=750/);
+    expect(mounts.get('/dev/mqueue')?.fstype).toBe('mqueue');
+    expect(mounts.get('/sys/fs/cgroup')).toMatchObject({ fstype: 'cgroup2' });
+    expect(mounts.get('/sys/fs/cgroup')?.opts).toMatch(/^ro,/);
+    expect(mounts.get('/srv')?.opts).toMatch(/^ro,.*noatime/);
+    expect(mounts.get('/dev/pts')?.super).toMatch(/ptmxmode=666/);
+    expect(mounts.get('/proc')?.fstype).toBe('proc');
+    expect(mounts.get('/')).toBeDefined();
+  });
+
+  it('--no-pivot moves the rootfs to / and chroots', () => {
+    const b = bundleFor(minimalSpec(['sh', '-c', 'ls /; cat /proc/self/mountinfo | wc -l']), 'nopivot1');
+    const r = tsrun(b, ['run', '--no-pivot', 'nopivot1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toContain('bin');
+  });
+
+  it('creates linux.devices with their type, numbers, mode and owner', () => {
+    const spec = minimalSpec(['sh', '-c', 'stat -c "%F %t:%T %a %u:%g" /dev/fuse /dev/null /dev/mydir/loop; ls -l /dev/ptmx /dev/fd']);
+    spec.linux = {
+      ...spec.linux,
+      devices: [
+        { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o640, uid: 1000, gid: 5 },
+        { path: '/dev/mydir/loop', type: 'b', major: 7, minor: 0, fileMode: 0o600 },
+      ],
+    };
+    const b = bundleFor(spec, 'dev1');
+    const r = tsrun(b, ['run', 'dev1']);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 3)).toEqual(['character special file a:e5 640 1000:5', 'character special file 1:3 666 0:0', 'block special file 7:0 600 0:0']);
+    expect(lines.some((l) => /\/dev\/ptmx -> pts\/ptmx$/.test(l))).toBe(true);
+    expect(lines.some((l) => /\/dev\/fd -> \/proc\/self\/fd$/.test(l))).toBe(true);
+  });
+
+  it('rootfsPropagation and per-mount propagation decide whether a host mount made after start shows inside', () => {
+    const host = mkdtempSync(join(tmpdir(), 'tsrun-prop-'));
+    outside.push(host);
+    const run = (id: string, option: string): string => {
+      const spec = minimalSpec(['sleep', '60']);
+      spec.mounts = [...(spec.mounts ?? []), { destination: '/mnt', type: 'bind', source: host, options: ['rbind', option] }];
+      const b = bundleFor(spec, id);
+      expect(tsrunToFiles(b, ['run', '-d', id]).status).toBe(0);
+      return id;
+    };
+    expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', host]).status).toBe(0);
+    try {
+      expect(spawnSync('mount', ['--make-shared', host]).status).toBe(0);
+      const slave = run('prop1', 'rslave');
+      const priv = run('prop2', 'rprivate');
+      mkdirSync(join(host, 'late'));
+      expect(spawnSync('mount', ['-t', 'tmpfs', 'late', join(host, 'late')]).status).toBe(0);
+      const seen = (id: string): boolean => {
+        const b = made.find((m) => m.id === id)?.bundle as Bundle;
+        return tsrun(b, ['exec', id, 'cat', '/proc/self/mountinfo']).stdout.includes(' /mnt/late ');
+      };
+      expect(seen(slave)).toBe(true);
+      expect(seen(priv)).toBe(false);
+      spawnSync('umount', [join(host, 'late')]);
+    } finally {
+      for (const { bundle, id } of made.splice(0)) tsrun(bundle, ['delete', '--force', id]);
+      spawnSync('umount', ['-R', host]);
+    }
+  });
+
+  it('bind mounts work inside a user namespace, read-only ones too, and /dev nodes are host binds', () => {
+    const spec = minimalSpec(['sh', '-c', 'cat /srv/file; (echo x > /srv/file) 2>/dev/null && echo rw || echo ro; echo hi > /dev/null && echo devnull-ok']);
+    spec.linux = {
+      namespaces: [{ type: 'pid' }, { type: 'user' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }],
+      uidMappings: [{ containerID: 0, hostID: 0, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 0, size: 65536 }],
+    };
+    spec.mounts = [...(spec.mounts ?? []).filter((m) => m.type !== 'sysfs'), { destination: '/srv/file', type: 'bind', source: 'file', options: ['bind', 'ro', 'nosuid'] }];
+    const b = bundleFor(spec, 'userbind1', (bb) => writeFileSync(join(bb.dir, 'file'), 'data\n'));
+    const r = tsrun(b, ['run', 'userbind1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('data\nro\ndevnull-ok\n');
+  });
+
+  it('leaves no mount on the host after delete', () => {
+    const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+    const spec = minimalSpec(['true']);
+    spec.mounts = [...(spec.mounts ?? []), { destination: '/srv', type: 'bind', source: '.', options: ['rbind', 'ro'] }];
+    const b = bundleFor(spec, 'noleak1');
+    expect(tsrun(b, ['run', 'noleak1']).status).toBe(0);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length).toBe(before);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(b.rootfs);
   });
 });

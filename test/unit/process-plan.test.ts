@@ -2,7 +2,7 @@
 // execve. No root needed.
 import { describe, expect, it } from 'vitest';
 import { buildContainerProgram } from '../../src/plan/container.js';
-import { executableCandidates, processEnv, refuseUnsupportedProcessFields } from '../../src/plan/process.js';
+import { executableCandidates, processEnv, refuseUnsupportedProcessFields, sysctlPath } from '../../src/plan/process.js';
 import type { Process, Spec } from '../../src/spec/types.js';
 
 function spec(process: Partial<Process> = {}, linux: Spec['linux'] = { namespaces: [{ type: 'mount' }] }): Spec {
@@ -53,6 +53,14 @@ describe('process environment and executable', () => {
 
   it('marks every fd after the preserved ones close-on-exec', () => {
     expect(ops(spec(), 2).some((l) => /close_range\(5, ~0U, CLOSE_RANGE_CLOEXEC\)/.test(l))).toBe(true);
+  });
+});
+
+describe('sysctl', () => {
+  it('maps keys to /proc/sys paths, "/" standing for a "." inside a component', () => {
+    expect(sysctlPath('net.ipv4.ip_forward')).toBe('net/ipv4/ip_forward');
+    expect(sysctlPath('net.ipv4.conf.eno2/100.rp_filter')).toBe('net/ipv4/conf/eno2.100/rp_filter');
+    expect(sysctlPath('net/ipv4/conf/eno2.100/rp_filter')).toBe('net/ipv4/conf/eno2.100/rp_filter');
   });
 });
 
