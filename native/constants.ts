@@ -408,6 +408,8 @@ export const SCHED = {
   SCHED_FIFO: 1,
   SCHED_RR: 2,
   SCHED_BATCH: 3,
+  /** Reserved for SCHED_ISOCHRONOUS, never implemented: the kernel refuses it (EINVAL). */
+  SCHED_ISO: 4,
   SCHED_IDLE: 5,
   SCHED_DEADLINE: 6,
   SCHED_RESET_ON_FORK: 0x40000000,
@@ -448,6 +450,7 @@ export const MPOL = {
   MPOL_INTERLEAVE: 3,
   MPOL_LOCAL: 4,
   MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
   MPOL_F_NUMA_BALANCING: 1 << 13,
   MPOL_F_RELATIVE_NODES: 1 << 14,
   MPOL_F_STATIC_NODES: 1 << 15,

@@ -182,6 +182,7 @@ describe('constants', () => {
     // Newer than Debian 12's headers (linux 6.1, glibc 2.36).
     'MOVE_MOUNT_BENEATH', // linux 6.5
     'ST_NOSYMFOLLOW', // glibc 2.37
+    'MPOL_WEIGHTED_INTERLEAVE', // linux 6.9
   ]);
   // Values the C library defines differently on purpose.
   const DIFFERENT = new Set([
