@@ -23,7 +23,9 @@ import { readProcStat } from '../state/proc.js';
 import type { ContainerRecord, Lock, StateStore } from '../state/store.js';
 import { stateOutput } from '../state/status.js';
 import { runHooks } from './hooks.js';
+import { probeLsm } from './lsm.js';
 import { homeOf, sourceProbe } from './probe.js';
+import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
 
 export interface CreateRequest {
   readonly id: string;
@@ -83,7 +85,7 @@ function refuseUnsupported(spec: Spec, req: CreateRequest): void {
   if (spec.process.terminal === true && req.consoleSocket === undefined && req.consoleSocketFd === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   }
-  refuseUnsupportedProcessFields(spec);
+  refuseUnsupportedProcessFields(spec, { init: true });
   refuseUnsupportedRootfsFields(spec);
   if (req.rootless) throw new UnsupportedError('--rootless', 'rootless containers are not supported yet');
 }
@@ -95,6 +97,9 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
   refuseUnsupported(spec, req);
   // Resources are translated and checked against the host's controllers here, before anything exists.
   const cgroupPlan = planCgroup(spec, req.id);
+  // Compiled before anything exists: a profile libseccomp refuses, or no libseccomp, fails cleanly.
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  for (const note of seccomp?.notes ?? []) logger.debug(note);
   const process_ = spec.process;
   if (process_ === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
   const listen = listenFds();
@@ -151,7 +156,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       noPivot: req.noPivot,
       preserveFds,
       consoleSocketFd: consoleFd === undefined ? undefined : 3 + preserveFds,
-      host: { lastCap: readLastCap(), ...sourceProbe },
+      host: { lastCap: readLastCap(), lsm: probeLsm(), ...sourceProbe },
+      seccomp: seccomp?.compiled,
     });
     const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
     // The console socket follows the preserved fds; the program closes it after sending the pty master.
@@ -196,6 +202,16 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
           runHooks('prestart', spec.hooks?.prestart, state, { kind: 'runtime' });
           runHooks('createRuntime', spec.hooks?.createRuntime, state, { kind: 'runtime' });
           runHooks('createContainer', spec.hooks?.createContainer, state, { kind: 'container', pid: containerPid, pathIn: 'runtime' });
+          break;
+        }
+        case SYNC.SECCOMP_LISTENER: {
+          const { fd } = m;
+          if (fd === null || spec.linux?.seccomp === undefined) throw new TsrunError('the container init reported a seccomp listener without its fd');
+          try {
+            sendToSeccompAgent(spec.linux.seccomp, fd, stateOutput({ ...record, pid: containerPid }, 'creating'));
+          } finally {
+            libc.close(fd);
+          }
           break;
         }
         case SYNC.CREATED: {

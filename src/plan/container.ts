@@ -12,6 +12,7 @@ import type { NamespaceDecision } from './namespaces.js';
 import { decideNamespaces, planNamespaces } from './namespaces.js';
 import { planExec, planProcessAttributes, planSysctls, planUtsNames } from './process.js';
 import type { HostProbe } from './process.js';
+import type { CompiledSeccomp } from './seccomp.js';
 import { planFinalizeRootfs, planPivotRoot, planRootfsMounts } from './rootfs.js';
 import type { SourceProbe } from './rootfs.js';
 import { SYNC } from './sync.js';
@@ -31,6 +32,8 @@ export interface ContainerProgramInput {
   readonly consoleSocketFd?: number | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
   readonly host: HostProbe & SourceProbe;
+  /** linux.seccomp compiled in the parent, when the config has one. */
+  readonly seccomp?: CompiledSeccomp | undefined;
 }
 
 export interface ContainerProgram {
@@ -72,7 +75,8 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
   // sysctls are written before readonlyPaths make /proc/sys read-only.
   planSysctls(ctx);
   planFinalizeRootfs(ctx);
-  planProcessAttributes(ctx, input.host);
+  const security = input.seccomp ? { seccomp: input.seccomp } : {};
+  planProcessAttributes(ctx, input.host, security);
   b.sync(SYNC.CREATED, 0, { last: true, label: 'report created' });
   // Blocks until `tsrun start` opens the other end.
   const fifo = regs.scratch[0];
@@ -82,6 +86,6 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
   });
   b.syscall('write', [fifo, str('0'), 1], { label: 'signal start on the exec fifo' });
   b.syscall('close', [fifo], { label: 'close the exec fifo' });
-  planExec(ctx, input.env, input.preserveFds);
+  planExec(ctx, input.env, input.preserveFds, security);
   return { builder: b, namespaces };
 }

@@ -1,10 +1,12 @@
 // The container process (config.md "Process", config-linux.md "sysctl",
 // "personality"): container-wide settings after pivot_root (hostname,
 // domainname, sysctls), then the process's own attributes in runc's order:
-// oom_score_adj, rlimits, I/O priority, personality, no_new_privs, the
-// capability bounding set, the user (setgroups, setresgid, setresuid keeping
-// capabilities), the exact capability sets, ambient capabilities, umask, cwd,
-// and a check that process.args[0] resolves to an executable; finally execve.
+// oom_score_adj, rlimits, I/O priority, personality, scheduler, memory
+// policy, LSM exec labels, no_new_privs, the capability bounding set, the user
+// (setgroups, setresgid, setresuid keeping capabilities), the exact capability
+// sets, ambient capabilities, umask, cwd, and a check that process.args[0]
+// resolves to an executable; finally execve. The seccomp filter goes in at one
+// of three points (src/plan/seccomp.ts says which and why).
 // Pure: emits ops. Fields no milestone implements yet are refused up front.
 import { AT, CAP, CAPABILITY_VERSION, CLOSE_RANGE, F, IOPRIO, ioprioValue, PERSONALITY, PR, RLIMIT } from '../../native/constants.js';
 import { bytes, flags, imm, ptrArray, regArg, str, type ProgramBuilder } from '../../native/program.js';
@@ -13,29 +15,47 @@ import { UnsupportedError } from '../errors.js';
 import type { LinuxCapabilities, Process, Spec } from '../spec/types.js';
 import { normalizeSysctlKey } from '../spec/validate/sysctl.js';
 import type { PlanContext } from './context.js';
+import type { LsmProbe } from './lsm.js';
+import { planLsmLabels } from './lsm.js';
+import { planMemoryPolicy, planScheduler } from './scheduling.js';
+import type { CompiledSeccomp } from './seccomp.js';
+import { planSeccompLoad, seccompLoadPoint } from './seccomp.js';
 
 /** Facts about the host the process planner needs. */
 export interface HostProbe {
   /** /proc/sys/kernel/cap_last_cap. */
   readonly lastCap: number;
+  /** The LSMs the host runs (src/lifecycle/lsm.ts); absent: labels are refused. */
+  readonly lsm?: LsmProbe;
+}
+
+/** What the parent prepared for the process's confinement. */
+export interface ProcessSecurity {
+  /** linux.seccomp compiled by libseccomp (src/lifecycle/seccomp.ts); absent: no filter. */
+  readonly seccomp?: CompiledSeccomp;
+}
+
+export interface RefuseOptions {
+  /**
+   * The process is the container's init (create). Otherwise (exec) seccomp and
+   * execCPUAffinity are refused until its program loads and applies them.
+   */
+  readonly init?: boolean;
 }
 
 const DEFAULT_UMASK = 0o022;
 const X_OK = 1;
 
 /** Process and Linux fields that are part of the spec but not implemented yet: refused, naming the field. */
-export function refuseUnsupportedProcessFields(spec: Spec): void {
+export function refuseUnsupportedProcessFields(spec: Spec, opts: RefuseOptions = {}): void {
   const p = spec.process;
   const linux = spec.linux;
   const refuse = (field: string, what: string): never => {
     throw new UnsupportedError(field, `${what} is not supported yet`);
   };
-  if (p?.apparmorProfile) refuse('/process/apparmorProfile', 'AppArmor');
-  if (p?.selinuxLabel) refuse('/process/selinuxLabel', 'SELinux');
-  if (p?.scheduler) refuse('/process/scheduler', 'the scheduler policy');
-  if (p?.execCPUAffinity) refuse('/process/execCPUAffinity', 'execCPUAffinity');
-  if (linux?.seccomp) refuse('/linux/seccomp', 'seccomp');
-  if (linux?.memoryPolicy) refuse('/linux/memoryPolicy', 'memoryPolicy');
+  // config.md: execCPUAffinity "is not applicable to the container's init process".
+  if (p?.execCPUAffinity && !opts.init) refuse('/process/execCPUAffinity', 'execCPUAffinity for exec processes');
+  if (linux?.seccomp && !opts.init) refuse('/linux/seccomp', 'seccomp for exec processes');
   if (linux?.intelRdt) refuse('/linux/intelRdt', 'Intel RDT');
   if (linux?.netDevices && Object.keys(linux.netDevices).length > 0) refuse('/linux/netDevices', 'moving network devices');
 }
@@ -146,10 +166,12 @@ function planPersonality(b: ProgramBuilder, spec: Spec): void {
  * The process's attributes, in the order the kernel needs: everything that
  * needs privilege first, then the user change, then the final capability sets.
  */
-export function planProcessAttributes(ctx: PlanContext, host: HostProbe): void {
+export function planProcessAttributes(ctx: PlanContext, host: HostProbe, security: ProcessSecurity = {}): void {
   const { b, spec } = ctx;
   const p = spec.process;
   if (!p) return;
+  const seccomp = security.seccomp;
+  const seccompAt = seccomp === undefined ? undefined : seccompLoadPoint(spec, seccomp);
   if (p.oomScoreAdj !== undefined) b.writeFile('/proc/self/oom_score_adj', String(p.oomScoreAdj), ctx.regs.scratch[0], { label: `set oom_score_adj ${p.oomScoreAdj}` });
   planRlimits(b, p);
   if (p.ioPriority) {
@@ -159,7 +181,13 @@ export function planProcessAttributes(ctx: PlanContext, host: HostProbe): void {
     });
   }
   planPersonality(b, spec);
+  // Real-time policies and binding memory need the privileges dropped below.
+  planScheduler(ctx);
+  planMemoryPolicy(ctx);
+  planLsmLabels(ctx, host.lsm);
   if (p.noNewPrivileges) b.syscall('prctl', [flags(PR, 'PR_SET_NO_NEW_PRIVS'), 1, 0, 0, 0], { label: 'set no_new_privs' });
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the capabilities go.
+  if (seccomp && seccompAt === 'privileged') planSeccompLoad(ctx, seccomp);
 
   const caps = p.capabilities ?? {};
   const bounding = capMask(caps.bounding, host.lastCap);
@@ -188,6 +216,8 @@ export function planProcessAttributes(ctx: PlanContext, host: HostProbe): void {
   b.syscall('umask', [imm(p.user.umask ?? DEFAULT_UMASK, `0${(p.user.umask ?? DEFAULT_UMASK).toString(8)}`)], { label: 'set the umask' });
   b.syscall('chdir', [str(p.cwd)], { label: `chdir to ${p.cwd}` });
   planExecutableCheck(ctx);
+  // A listener fd must reach tsrun before the sync channel closes.
+  if (seccomp && seccompAt === 'before-last-sync') planSeccompLoad(ctx, seccomp);
 }
 
 function capName(n: number): string {
@@ -227,11 +257,13 @@ function planExecutableCheck(ctx: PlanContext): void {
  * the candidates in $PATH order (execvp's semantics); only the last failure
  * is an error.
  */
-export function planExec(ctx: PlanContext, env: readonly string[], preserveFds: number): void {
+export function planExec(ctx: PlanContext, env: readonly string[], preserveFds: number, security: ProcessSecurity = {}): void {
   const { b, spec } = ctx;
   const args = spec.process?.args ?? [];
   const arg0 = args[0] ?? '';
   b.syscall('close_range', [3 + preserveFds, imm(0xffffffff, '~0U'), flags(CLOSE_RANGE, 'CLOSE_RANGE_CLOEXEC')], { label: 'mark every other fd close-on-exec' });
+  // As late as possible: only execve runs under the filter.
+  if (security.seccomp && seccompLoadPoint(spec, security.seccomp) === 'before-execve') planSeccompLoad(ctx, security.seccomp);
   const candidates = executableCandidates(arg0, spec.process?.env ?? []);
   candidates.forEach((path, i) => {
     const last = i === candidates.length - 1;

@@ -12,6 +12,8 @@ export const SYNC = {
   CREATED: 4,
   /** exec: the process is set up in the container and about to execve; tsrun writes the pid file. */
   EXEC_READY: 5,
+  /** seccomp: the filter is loaded with a listener; its fd comes with the message, tsrun hands it to listenerPath. */
+  SECCOMP_LISTENER: 6,
 } as const;
 
 export type SyncCode = (typeof SYNC)[keyof typeof SYNC];

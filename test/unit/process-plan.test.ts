@@ -106,7 +106,10 @@ describe('user and capabilities', () => {
 
   it('refuses process fields not implemented yet, naming the field', () => {
     expect(() => refuseUnsupportedProcessFields(spec({}, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }))).toThrow(/\/linux\/seccomp/);
-    expect(() => refuseUnsupportedProcessFields(spec({ apparmorProfile: 'x' }))).toThrow(/\/process\/apparmorProfile/);
+    // For exec processes (no `init`): seccomp and execCPUAffinity until exec's program applies them.
+    expect(() => refuseUnsupportedProcessFields(spec({ execCPUAffinity: { initial: '0' } }))).toThrow(/\/process\/execCPUAffinity/);
+    expect(() => refuseUnsupportedProcessFields(spec({ execCPUAffinity: { initial: '0' } }, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }), { init: true })).not.toThrow();
+    expect(() => refuseUnsupportedProcessFields(spec({ apparmorProfile: 'x', selinuxLabel: 'y', scheduler: { policy: 'SCHED_BATCH' } }, { memoryPolicy: { mode: 'MPOL_LOCAL' } }))).not.toThrow();
     expect(() => refuseUnsupportedProcessFields(spec())).not.toThrow();
   });
 });
