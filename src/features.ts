@@ -119,7 +119,9 @@ export const SUPPORT: SupportTable = {
   // cgroups: v2 through cgroupfs only; no v1, no systemd driver yet. The rdma controller is v2's.
   cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true },
 
-  // seccomp: compiled with libseccomp in the parent, loaded by the stub.
+  // seccomp: compiled with libseccomp in the parent, loaded by the stub. What tsrun
+  // implements; `tsrun features` narrows it to what this host's libseccomp and kernel
+  // can do (probeSeccompHost).
   seccomp: {
     enabled: true,
     actions: [
@@ -134,10 +136,12 @@ export const SUPPORT: SupportTable = {
       'SCMP_ACT_TRAP',
     ],
     operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-    // The architectures libseccomp 2.5 (Debian 12) knows.
+    // The spec's architectures; libseccomp 2.5 (Debian 12) lacks LOONGARCH64, M68K, SH and SHEB.
     archs: [
       'SCMP_ARCH_AARCH64',
       'SCMP_ARCH_ARM',
+      'SCMP_ARCH_LOONGARCH64',
+      'SCMP_ARCH_M68K',
       'SCMP_ARCH_MIPS',
       'SCMP_ARCH_MIPS64',
       'SCMP_ARCH_MIPS64N32',
@@ -152,18 +156,23 @@ export const SUPPORT: SupportTable = {
       'SCMP_ARCH_RISCV64',
       'SCMP_ARCH_S390',
       'SCMP_ARCH_S390X',
+      'SCMP_ARCH_SH',
+      'SCMP_ARCH_SHEB',
       'SCMP_ARCH_X32',
       'SCMP_ARCH_X86',
       'SCMP_ARCH_X86_64',
     ],
     knownFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-    // Static for now: what kernel 6.x with libseccomp 2.5 supports (WAIT_KILLABLE_RECV needs libseccomp 2.6).
-    supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
+    // The stub loads the filter with seccomp(2) itself, so the flags depend on the kernel only
+    // (not on libseccomp's version). TSYNC is accepted and has nothing to do: the process
+    // has one thread when the filter is loaded.
+    supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
   },
 
-  // LSMs, Intel RDT: not implemented (static false, not detected).
-  apparmor: false,
-  selinux: false,
+  // LSMs: exec labels are written where the host runs the LSM (`tsrun features` probes it).
+  apparmor: true,
+  selinux: true,
+  // Intel RDT: not implemented.
   intelRdt: false,
 
   // Idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP).
@@ -178,6 +187,38 @@ export const SUPPORT: SupportTable = {
 /** The annotation carrying tsrun's version in the features document. */
 export const VERSION_ANNOTATION = 'io.github.tsrun.version';
 
+/** What this host can do of what SUPPORT lists: libseccomp, its architectures, the kernel's filter flags, the LSMs. */
+export interface HostSupport {
+  /** libseccomp can be loaded. */
+  readonly libseccomp: boolean;
+  /** Architectures the loaded libseccomp knows. */
+  readonly seccompArchs: ReadonlySet<SeccompArch>;
+  /** SCMP_ACT_NOTIFY works (libseccomp API level 6: libseccomp >= 2.5, Linux >= 5.7). */
+  readonly seccompNotify: boolean;
+  /** Filter flags the running kernel accepts. */
+  readonly seccompFlags: ReadonlySet<SeccompFlag>;
+  readonly apparmor: boolean;
+  readonly selinux: boolean;
+}
+
+/** The support table narrowed to a host (the document `tsrun features` prints). */
+export function forHost(support: SupportTable, host: HostSupport): SupportTable {
+  const s = support.seccomp;
+  return {
+    ...support,
+    seccomp: host.libseccomp
+      ? {
+          ...s,
+          actions: s.actions.filter((a) => a !== 'SCMP_ACT_NOTIFY' || host.seccompNotify),
+          archs: s.archs.filter((a) => host.seccompArchs.has(a)),
+          supportedFlags: s.supportedFlags.filter((f) => host.seccompFlags.has(f)),
+        }
+      : { ...s, enabled: false },
+    apparmor: support.apparmor && host.apparmor,
+    selinux: support.selinux && host.selinux,
+  };
+}
+
 /** The features document for a support table (fresh arrays: callers may modify it). */
 export function buildFeatures(support: SupportTable = SUPPORT): Features {
   const s = support.seccomp;
@@ -190,14 +231,17 @@ export function buildFeatures(support: SupportTable = SUPPORT): Features {
       namespaces: [...support.namespaces],
       capabilities: [...support.capabilities],
       cgroup: { ...support.cgroup },
-      seccomp: {
-        enabled: s.enabled,
-        actions: [...s.actions],
-        operators: [...s.operators],
-        archs: [...s.archs],
-        knownFlags: [...s.knownFlags],
-        supportedFlags: [...s.supportedFlags],
-      },
+      // Without seccomp support the lists would promise what create refuses: runc prints only "enabled" then.
+      seccomp: s.enabled
+        ? {
+            enabled: true,
+            actions: [...s.actions],
+            operators: [...s.operators],
+            archs: [...s.archs],
+            knownFlags: [...s.knownFlags],
+            supportedFlags: [...s.supportedFlags],
+          }
+        : { enabled: false },
       apparmor: { enabled: support.apparmor },
       selinux: { enabled: support.selinux },
       intelRdt: { enabled: support.intelRdt },

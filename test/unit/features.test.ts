@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CAPABILITY_NAMES, LAST_KNOWN_CAPABILITY, capabilitiesUpTo, capabilityName, capabilityNumber, isCapabilityName } from '../../src/capabilities.js';
-import { SUPPORT, VERSION_ANNOTATION, buildFeatures, type SupportTable } from '../../src/features.js';
+import { SUPPORT, VERSION_ANNOTATION, buildFeatures, forHost, type HostSupport, type SupportTable } from '../../src/features.js';
 import { TSRUN_VERSION } from '../../src/cli/version.js';
 import type { Features } from '../../src/spec/types.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../src/spec/validate/seccomp.js';
@@ -55,8 +55,9 @@ describe('buildFeatures', () => {
     expect(linux?.namespaces && [...linux.namespaces].sort()).toEqual([...NAMESPACE_TYPES].sort());
     expect(linux?.capabilities).toEqual([...CAPABILITY_NAMES]);
     expect(linux?.cgroup).toEqual({ v1: false, v2: true, systemd: false, systemdUser: false, rdma: true });
-    expect(linux?.apparmor).toEqual({ enabled: false });
-    expect(linux?.selinux).toEqual({ enabled: false });
+    // Implemented; `tsrun features` narrows them to the host (forHost below).
+    expect(linux?.apparmor).toEqual({ enabled: true });
+    expect(linux?.selinux).toEqual({ enabled: true });
     expect(linux?.intelRdt).toEqual({ enabled: false });
     expect(linux?.mountExtensions).toEqual({ idmap: { enabled: true } });
     expect(linux?.netDevices).toEqual({ enabled: false });
@@ -71,6 +72,25 @@ describe('buildFeatures', () => {
     expect(s?.archs).toContain('SCMP_ARCH_X86_64');
     expect(s?.knownFlags && [...s.knownFlags].sort()).toEqual([...SECCOMP_FLAGS].sort());
     for (const flag of s?.supportedFlags ?? []) expect(s?.knownFlags).toContain(flag);
+  });
+
+  it('is narrowed to what the host can do: libseccomp, its architectures, NOTIFY, kernel flags, LSMs', () => {
+    const host: HostSupport = {
+      libseccomp: true,
+      seccompArchs: new Set(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']),
+      seccompNotify: false,
+      seccompFlags: new Set(['SECCOMP_FILTER_FLAG_LOG']),
+      apparmor: true,
+      selinux: false,
+    };
+    const h = buildFeatures(forHost(SUPPORT, host)).linux;
+    expect(h?.seccomp?.archs).toEqual(['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
+    expect(h?.seccomp?.actions).not.toContain('SCMP_ACT_NOTIFY');
+    expect(h?.seccomp?.supportedFlags).toEqual(['SECCOMP_FILTER_FLAG_LOG']);
+    expect(h?.seccomp?.knownFlags).toHaveLength(4);
+    expect(h?.apparmor).toEqual({ enabled: true });
+    expect(h?.selinux).toEqual({ enabled: false });
+    expect(buildFeatures(forHost(SUPPORT, { ...host, libseccomp: false })).linux?.seccomp).toEqual({ enabled: false });
   });
 
   it('lists mount options without duplicates, the idmap extension included', () => {
