@@ -3,7 +3,7 @@
 // the stub reports "created", write the state and the pid file and return:
 // the container's process waits in the stub on the exec fifo, and tsrun keeps
 // no process of its own. Any failure undoes everything done so far.
-import { chownSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
@@ -134,6 +134,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
     const fifo = store.execFifoPath(req.id);
     libc.mkfifo(fifo, EXEC_FIFO_MODE);
     // umask may have trimmed the mode; the container's root (maybe a mapped uid) must be able to write it.
+    chmodSync(fifo, EXEC_FIFO_MODE);
     chownSync(fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings));
 
     const createdParents = createCgroup(cgroup);
