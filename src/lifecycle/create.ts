@@ -25,6 +25,7 @@ import { stateOutput } from '../state/status.js';
 import { runHooks } from './hooks.js';
 import { probeLsm } from './lsm.js';
 import { homeOf, sourceProbe } from './probe.js';
+import { userNamespaceFd } from './userns-fd.js';
 import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
 
 export interface CreateRequest {
@@ -70,6 +71,16 @@ function hostIdOfRoot(mappings: readonly IDMapping[] | undefined): number {
   return m === undefined ? 0 : m.hostID - m.containerID;
 }
 
+/** Mounts asking for an idmap, with the mappings to use: their own, else the container's (config.md). */
+function idmappedMounts(spec: Spec): { index: number; uid: readonly IDMapping[]; gid: readonly IDMapping[] }[] {
+  return (spec.mounts ?? []).flatMap((m, index) => {
+    const asked = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap') || (m.uidMappings ?? []).length > 0;
+    if (!asked) return [];
+    const own = (m.uidMappings ?? []).length > 0;
+    return [{ index, uid: (own ? m.uidMappings : spec.linux?.uidMappings) ?? [], gid: (own ? m.gidMappings : spec.linux?.gidMappings) ?? [] }];
+  });
+}
+
 /** Fds passed by systemd socket activation to this process (LISTEN_FDS for our pid), else 0. */
 function listenFds(): number {
   const n = Number.parseInt(process.env.LISTEN_FDS ?? '', 10);
@@ -95,6 +106,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
   for (const w of loaded.warnings) logger.warn(formatWarning(w));
   const { spec, bundle, rootfs } = loaded;
   refuseUnsupported(spec, req);
+  if (spec.linux?.mountLabel && !sourceProbe.selinuxEnabled) logger.warn('/linux/mountLabel is ignored: SELinux is not enabled on this host (as runc)');
   // Resources are translated and checked against the host's controllers here, before anything exists.
   const cgroupPlan = planCgroup(spec, req.id);
   // Compiled before anything exists: a profile libseccomp refuses, or no libseccomp, fails cleanly.
@@ -146,6 +158,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
     // Limits and the device program are in place before the stub exists, so before it joins at SYNC.CGROUP.
     applyCgroup(cgroupPlan);
 
+    const idmapFds = idmappedMounts(spec).map(({ index, uid, gid }) => ({ index, fd: userNamespaceFd(uid, gid) }));
+    undo.push(() => idmapFds.forEach(({ fd }) => libc.close(fd)));
     const ownConsoleFd = req.consoleSocket !== undefined && spec.process?.terminal === true;
     const consoleFd = ownConsoleFd ? libc.connectUnix(req.consoleSocket as string) : spec.process?.terminal ? req.consoleSocketFd : undefined;
     const { builder } = buildContainerProgram({
@@ -157,14 +171,18 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       noPivot: req.noPivot,
       preserveFds,
       consoleSocketFd: consoleFd === undefined ? undefined : 3 + preserveFds,
+      idmapped: idmapFds.map(({ index }, k) => ({ index, usernsFd: 3 + preserveFds + (consoleFd === undefined ? 0 : 1) + k })),
       host: { lastCap: readLastCap(), lsm: probeLsm(), ...sourceProbe },
       seccomp: seccomp?.compiled,
     });
     const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
     // The console socket follows the preserved fds; the program closes it after sending the pty master.
     if (consoleFd !== undefined) preserved.push(consoleFd);
+    // Then the idmapped mounts' user namespaces, closed by the program once used.
+    preserved.push(...idmapFds.map(({ fd }) => fd));
     session = startStub({ stdio: ['inherit', 'inherit', 'inherit'], preservedFds: preserved, program: builder.encode() });
     if (ownConsoleFd && consoleFd !== undefined) libc.close(consoleFd);
+    for (const { fd } of idmapFds.splice(0)) libc.close(fd);
     const stub = session;
     undo.push(() => {
       stub.kill(SIG.SIGKILL);

@@ -38,6 +38,9 @@ export const sourceProbe: SourceProbe = {
   sourceKind: kindOf,
   mountPointOf,
   resolveInRootfs: (rootfs, path) => resolveInRootfs(rootfs, path).path,
+  get selinuxEnabled(): boolean {
+    return existsSync('/sys/fs/selinux/enforce');
+  },
   get hostHasKcore(): boolean {
     return existsSync('/proc/kcore');
   },

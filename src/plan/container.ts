@@ -13,8 +13,8 @@ import { decideNamespaces, planNamespaces } from './namespaces.js';
 import { planExec, planProcessAttributes, planSysctls, planUtsNames } from './process.js';
 import type { HostProbe } from './process.js';
 import type { CompiledSeccomp } from './seccomp.js';
-import { planFinalizeRootfs, planPivotRoot, planRootfsMounts } from './rootfs.js';
-import type { SourceProbe } from './rootfs.js';
+import { planFinalizeRootfs, planIdmappedTrees, planPivotRoot, planRootfsMounts } from './rootfs.js';
+import type { IdmappedMount, SourceProbe } from './rootfs.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -30,6 +30,8 @@ export interface ContainerProgramInput {
   readonly preserveFds: number;
   /** The stub's fd of the connected console socket, when process.terminal is true. */
   readonly consoleSocketFd?: number | undefined;
+  /** Idmapped mounts with the stub's fd of a user namespace holding each one's mappings. */
+  readonly idmapped?: readonly IdmappedMount[] | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
   readonly host: HostProbe & SourceProbe;
   /** linux.seccomp compiled in the parent, when the config has one. */
@@ -58,9 +60,10 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
 
   // Born into its cgroup: tsrun moves the stub there before it does anything else.
   b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  const idmappedTrees = planIdmappedTrees(ctx, input.idmapped ?? []);
   planNamespaces(b, spec, namespaces, regs.scratch[0]);
   planUtsNames(ctx);
-  planRootfsMounts(ctx, input.host);
+  planRootfsMounts(ctx, input.host, idmappedTrees);
   // The fifo is reached through this fd after pivot_root, when its host path no longer resolves.
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(input.execFifo), b.O.O_PATH | b.O.O_CLOEXEC, 0], {
     label: `open the exec fifo ${input.execFifo}`,

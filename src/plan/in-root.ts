@@ -21,13 +21,15 @@ function openHow(openFlags: number, resolve: number, text: string): Arg {
 }
 
 /** struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; } for mount_setattr(2). */
-export function mountAttr(set: number, clear: number, propagation = 0): Arg {
+export function mountAttr(set: number, clear: number, propagation = 0, usernsFd = 0): Arg {
   const b = new Uint8Array(MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0);
   const dv = new DataView(b.buffer);
   dv.setBigUint64(0, BigInt(set), true);
   dv.setBigUint64(8, BigInt(clear), true);
   dv.setBigUint64(16, BigInt(propagation), true);
-  return struct(b, [], `{set=0x${set.toString(16)}, clr=0x${clear.toString(16)}}`);
+  dv.setBigUint64(24, BigInt(usernsFd), true);
+  const userns = usernsFd ? `, userns_fd=${usernsFd}` : '';
+  return struct(b, [], `{set=0x${set.toString(16)}, clr=0x${clear.toString(16)}${userns}}`);
 }
 
 /** "/a/../b//c" -> ["b", "c"]: components relative to the root (a leading ".." stays at the root). */

@@ -113,13 +113,13 @@ export interface ParsedMountOptions {
   readonly recursive: MountAttrChange | undefined;
   /** The filesystem-specific data string (unknown options, comma-joined). */
   readonly data: string;
+  /** `idmap` (the mount's top only) or `ridmap` (its whole tree). */
+  readonly idmap: 'idmap' | 'ridmap' | undefined;
 }
 
 /** Options a config can give that tsrun does not implement (yet): refused, never ignored. */
 const REFUSED: Readonly<Record<string, string>> = {
   tmpcopyup: 'tmpcopyup (a runc extension) is not supported',
-  idmap: 'idmapped mounts are not supported yet',
-  ridmap: 'idmapped mounts are not supported yet',
 };
 
 export function parseMountOptions(options: readonly string[], field: string): ParsedMountOptions {
@@ -131,10 +131,15 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
   let rset = 0;
   let rclr = 0;
   let anyRecursive = false;
+  let idmap: 'idmap' | 'ridmap' | undefined;
   const data: string[] = [];
   options.forEach((option, i) => {
     const refused = REFUSED[option];
     if (refused !== undefined) throw new UnsupportedError(`${field}/${i}`, refused);
+    if (option === 'idmap' || option === 'ridmap') {
+      idmap = option;
+      return;
+    }
     if (option === 'bind' || option === 'rbind') {
       bind = true;
       recursiveBind ||= option === 'rbind';
@@ -183,6 +188,7 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
     propagation,
     recursive: anyRecursive ? { set: rset, clear: rclr } : undefined,
     data: data.join(','),
+    idmap,
   };
 }
 

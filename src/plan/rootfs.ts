@@ -12,7 +12,7 @@
 // the ones asked for change (flags the kernel locks in a user namespace stay).
 import { resolve } from 'node:path';
 import { AT, MNT, MOUNT_ATTR, MS, NEW_MOUNT_API } from '../../native/constants.js';
-import { fdPath, flags, flagsValue, imm, nul, str, type ProgramBuilder } from '../../native/program.js';
+import { fdPath, flags, flagsValue, imm, nul, str, type ProgramBuilder, type Reg } from '../../native/program.js';
 import { UnsupportedError } from '../errors.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
@@ -32,6 +32,8 @@ export interface SourceProbe {
    * Only a hint: the stub still resolves every path with RESOLVE_IN_ROOT.
    */
   resolveInRootfs(rootfs: string, path: string): string;
+  /** SELinux is enabled: linux.mountLabel becomes the context= option of the container's own filesystems. */
+  readonly selinuxEnabled?: boolean;
   /** /proc/kcore exists: /dev/core is linked to it. */
   readonly hostHasKcore: boolean;
 }
@@ -54,17 +56,59 @@ function devReadonlyLater(spec: Spec, m: Mount, parsed: ParsedMountOptions): boo
   return isDev(m.destination) && !parsed.bind && (parsed.flags & MS.MS_RDONLY) !== 0 && needsDevSetup(spec);
 }
 
-function planBindMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions, probe: SourceProbe): void {
-  const { b, regs } = ctx;
-  const [dir, target, tree] = regs.scratch;
+/** Opens a detached copy of a bind mount's source (open_tree OPEN_TREE_CLONE), into `into`. */
+function planOpenTree(b: ProgramBuilder, source: string, recursive: boolean, into: Reg, field: string): void {
+  const treeFlags = NEW_MOUNT_API.OPEN_TREE_CLONE | NEW_MOUNT_API.OPEN_TREE_CLOEXEC | (recursive ? AT.AT_RECURSIVE : 0);
+  const treeText = recursive ? 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE' : 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC';
+  b.syscall('open_tree', [flags(AT, 'AT_FDCWD'), str(source), imm(treeFlags, treeText)], { label: `open the bind source ${source} (${field})`, result: into });
+}
+
+function bindSource(ctx: PlanContext, m: Mount, field: string): string {
   if (m.source === undefined) throw new UnsupportedError(`${field}/source`, 'a bind mount needs a source');
-  const source = resolve(ctx.bundle, m.source);
+  return resolve(ctx.bundle, m.source);
+}
+
+/** An idmapped mount: the config's index, and the fd number (in the stub) of a user namespace with its mappings. */
+export interface IdmappedMount {
+  readonly index: number;
+  readonly usernsFd: number;
+}
+
+/**
+ * Idmapped bind mounts, before any namespace is entered: MOUNT_ATTR_IDMAP
+ * needs CAP_SYS_ADMIN over the source's filesystem (the host's), which a
+ * new user namespace would lose. Each detached, idmapped tree stays in a
+ * register until planRootfsMounts moves it into place.
+ */
+export function planIdmappedTrees(ctx: PlanContext, idmapped: readonly IdmappedMount[]): Map<number, Reg> {
+  const { b, spec } = ctx;
+  const trees = new Map<number, Reg>();
+  for (const { index, usernsFd } of idmapped) {
+    const m = spec.mounts?.[index];
+    if (m === undefined) continue;
+    const field = `/mounts/${index}`;
+    const parsed = parseMountOptions(m.options ?? [], `${field}/options`);
+    if (!(parsed.bind || m.type === 'bind')) throw new UnsupportedError(`${field}/options`, 'idmap applies to bind mounts only');
+    const tree = b.reg();
+    planOpenTree(b, bindSource(ctx, m, field), parsed.recursiveBind, tree, field);
+    const rec = parsed.idmap === 'ridmap' ? flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE') : flags(AT, 'AT_EMPTY_PATH');
+    b.syscall('mount_setattr', [tree, '', rec, mountAttr(MOUNT_ATTR.MOUNT_ATTR_IDMAP, 0, 0, usernsFd), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+      label: `idmap the bind mount for ${m.destination} (does its filesystem support idmapped mounts?)`,
+    });
+    trees.set(index, tree);
+  }
+  for (const { usernsFd } of idmapped) b.syscall('close', [usernsFd], { label: 'close the idmap user namespace' });
+  return trees;
+}
+
+function planBindMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions, probe: SourceProbe, idmappedTree: Reg | undefined): void {
+  const { b, regs } = ctx;
+  const [dir, target, scratchTree] = regs.scratch;
+  const source = bindSource(ctx, m, field);
   const kind = probe.sourceKind(source);
   mkdirAllInRoot(b, regs.rootfs, m.destination, dir, kind === 'file' ? 'file' : 'dir');
-  const treeFlags = NEW_MOUNT_API.OPEN_TREE_CLONE | NEW_MOUNT_API.OPEN_TREE_CLOEXEC | (parsed.recursiveBind ? AT.AT_RECURSIVE : 0);
-  const treeText = parsed.recursiveBind ? 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE' : 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC';
-  const treeOp = [flags(AT, 'AT_FDCWD'), str(source), imm(treeFlags, treeText)];
-  b.syscall('open_tree', treeOp, { label: `open the bind source ${source} (${field})`, result: tree });
+  const tree = idmappedTree ?? scratchTree;
+  if (!idmappedTree) planOpenTree(b, source, parsed.recursiveBind, tree, field);
   const attrs = bindAttributes(parsed);
   if (attrs.set !== 0 || attrs.clear !== 0) {
     b.syscall('mount_setattr', [tree, '', flags(AT, 'AT_EMPTY_PATH'), mountAttr(attrs.set, attrs.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
@@ -84,7 +128,14 @@ function planBindMount(ctx: PlanContext, m: Mount, field: string, parsed: Parsed
   b.syscall('close', [target]);
 }
 
-function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions): void {
+/** The data string with the SELinux mount label as runc formats it, when SELinux is enabled (runc ignores the label otherwise). */
+export function dataWithMountLabel(data: string, label: string | undefined, selinuxEnabled: boolean): string {
+  if (!label || !selinuxEnabled) return data;
+  const context = `context="${label}"`;
+  return data ? `${data},${context}` : context;
+}
+
+function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: ParsedMountOptions, probe: SourceProbe): void {
   const { b, regs } = ctx;
   const [dir, target] = regs.scratch;
   if (m.type === undefined || m.type === '') throw new UnsupportedError(`${field}/type`, 'a mount that is not a bind mount needs a type');
@@ -94,7 +145,9 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
   const mountFlags = devReadonlyLater(ctx.spec, m, parsed) ? parsed.flags & ~MS.MS_RDONLY : parsed.flags;
   mkdirAllInRoot(b, regs.rootfs, m.destination, dir);
   openInRoot(b, regs.rootfs, m.destination, target, { directory: true });
-  b.syscall('mount', [str(source), fdPath(target), str(fstype), flagsValue(MS, mountFlags, 'MS_'), parsed.data ? str(parsed.data) : nul()], {
+  // proc, sysfs and cgroup2 take no context=; the label is for the filesystems the container owns (tmpfs, devpts, mqueue, ...).
+  const labelled = ['proc', 'sysfs', 'cgroup2'].includes(fstype) ? parsed.data : dataWithMountLabel(parsed.data, ctx.spec.linux?.mountLabel, probe.selinuxEnabled ?? false);
+  b.syscall('mount', [str(source), fdPath(target), str(fstype), flagsValue(MS, mountFlags, 'MS_'), labelled ? str(labelled) : nul()], {
     label: `mount ${fstype} on ${m.destination}`,
   });
   b.syscall('close', [target]);
@@ -129,29 +182,29 @@ function destinationFor(ctx: PlanContext, destination: string, earlier: readonly
   return earlier.some(under) ? lexical : probe.resolveInRootfs(ctx.rootfs, lexical);
 }
 
-function planMount(ctx: PlanContext, mount: Mount, index: number, probe: SourceProbe, earlier: string[]): void {
+function planMount(ctx: PlanContext, mount: Mount, index: number, probe: SourceProbe, earlier: string[], trees: ReadonlyMap<number, Reg>): void {
   const field = `/mounts/${index}`;
   const m: Mount = { ...mount, destination: destinationFor(ctx, mount.destination, earlier, probe) };
   earlier.push(m.destination);
   const parsed = parseMountOptions(m.options ?? [], `${field}/options`);
-  if ((m.uidMappings ?? []).length > 0 || (m.gidMappings ?? []).length > 0) {
-    throw new UnsupportedError(`${field}/uidMappings`, 'idmapped mounts are not supported yet');
+  const tree = trees.get(index);
+  if (tree === undefined && (parsed.idmap !== undefined || (m.uidMappings ?? []).length > 0)) {
+    throw new UnsupportedError(`${field}/options`, 'an idmapped mount needs a user namespace fd (planIdmappedTrees)');
   }
   if (parsed.flags & MS.MS_REMOUNT) throw new UnsupportedError(`${field}/options`, 'remount of a mount the container does not have yet is not supported');
-  if (parsed.bind || m.type === 'bind') planBindMount(ctx, m, field, parsed, probe);
-  else planFilesystemMount(ctx, m, field, parsed);
+  if (parsed.bind || m.type === 'bind') planBindMount(ctx, m, field, parsed, probe, tree);
+  else planFilesystemMount(ctx, m, field, parsed, probe);
   planPropagation(ctx, m, parsed);
 }
 
 /** Fields of config.md "Root"/"Mounts" tsrun refuses rather than ignores. */
 export function refuseUnsupportedRootfsFields(spec: Spec): void {
-  if (spec.linux?.mountLabel) throw new UnsupportedError('/linux/mountLabel', 'SELinux mount labels are not supported');
   rootPropagationFlags(spec);
   (spec.mounts ?? []).forEach((m, i) => parseMountOptions(m.options ?? [], `/mounts/${i}/options`));
 }
 
 /** Propagation, the rootfs bound on itself and opened into regs.rootfs, the mounts, /dev, the process's cwd. */
-export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe): void {
+export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe, trees: ReadonlyMap<number, Reg> = new Map()): void {
   const { b, regs, spec } = ctx;
   // Devices and created files get exactly the modes the config gives.
   b.syscall('umask', [0], { label: 'clear the umask for setup' });
@@ -168,7 +221,7 @@ export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe): void {
     result: regs.rootfs,
   });
   const earlier: string[] = [];
-  (spec.mounts ?? []).forEach((m, i) => planMount(ctx, m, i, probe, earlier));
+  (spec.mounts ?? []).forEach((m, i) => planMount(ctx, m, i, probe, earlier, trees));
   planDevices(ctx, { hostHasKcore: probe.hostHasKcore });
   const cwd = spec.process?.cwd;
   if (cwd) mkdirAllInRoot(b, regs.rootfs, cwd, regs.scratch[0]);

@@ -1,7 +1,7 @@
 // The root filesystem of real containers: hostile symlinks in the rootfs,
 // read-only root, masked and read-only paths, bind mounts of files.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -208,5 +208,52 @@ describe.skipIf(!isRoot || !hasBusybox)('root filesystem (root, busybox-static)'
     expect(tsrun(b, ['run', 'noleak1']).status).toBe(0);
     expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length).toBe(before);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(b.rootfs);
+  });
+
+  it('idmaps a bind mount with its own mappings, or the container\'s (idmap, ridmap)', () => {
+    const spec = minimalSpec(['sh', '-c', 'stat -c "%u:%g" /srv/own/file /srv/own/sub/file /srv/r/sub/file']);
+    spec.mounts = [
+      ...(spec.mounts ?? []),
+      { destination: '/srv/own', type: 'bind', source: 'data', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 2000, size: 10 }] },
+      { destination: '/srv/r', type: 'bind', source: 'data', options: ['rbind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 3000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 3000, size: 10 }] },
+    ];
+    const b = bundleFor(spec, 'idmap1', (bb) => {
+      mkdirSync(join(bb.dir, 'data', 'sub'), { recursive: true });
+      writeFileSync(join(bb.dir, 'data', 'file'), '');
+      writeFileSync(join(bb.dir, 'data', 'sub', 'file'), '');
+      // data/sub is a mount of its own: idmap leaves it alone, ridmap maps it too.
+      spawnSync('mount', ['--bind', join(bb.dir, 'data', 'sub'), join(bb.dir, 'data', 'sub')]);
+    });
+    try {
+      const r = tsrun(b, ['run', 'idmap1']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim().split('\n')).toEqual(['1000:2000', '0:0', '3000:3000']);
+    } finally {
+      spawnSync('umount', [join(b.dir, 'data', 'sub')]);
+    }
+  });
+
+  it('idmap without mappings of its own uses the container\'s user namespace mappings', () => {
+    const spec = minimalSpec(['sh', '-c', 'stat -c "%u:%g" /srv/plain/file /srv/mapped/file']);
+    spec.linux = {
+      namespaces: [{ type: 'pid' }, { type: 'user' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    };
+    spec.mounts = [
+      ...(spec.mounts ?? []).filter((m) => m.type !== 'sysfs'),
+      { destination: '/srv/plain', type: 'bind', source: 'data', options: ['bind'] },
+      { destination: '/srv/mapped', type: 'bind', source: 'data', options: ['bind', 'idmap'] },
+    ];
+    const b = bundleFor(spec, 'idmap2', (bb) => {
+      mkdirSync(join(bb.dir, 'data'));
+      writeFileSync(join(bb.dir, 'data', 'file'), '');
+      spawnSync('chown', ['-R', '100000:100000', bb.rootfs]);
+      chmodSync(bb.dir, 0o755);
+    });
+    const r = tsrun(b, ['run', 'idmap2']);
+    expect(r.stderr).toBe('');
+    // Host root's file: unmapped (the overflow id) through a plain bind, container root through the idmapped one.
+    expect(r.stdout.trim().split('\n')).toEqual(['65534:65534', '0:0']);
   });
 });

@@ -23,7 +23,7 @@ function ops(s: Spec, preserveFds = 0): string[] {
     env: ['PATH=/usr/bin:/bin', 'HOME=/'],
     noPivot: false,
     preserveFds,
-    host: { lastCap: 40, sourceKind: () => 'dir', mountPointOf: () => '/', resolveInRootfs: (_r: string, p: string) => p, hostHasKcore: false },
+    host: { lastCap: 40, sourceKind: () => 'dir', mountPointOf: () => '/', resolveInRootfs: (_r: string, p: string) => p, selinuxEnabled: false, hostHasKcore: false },
   }).builder.describe();
 }
 
@@ -85,7 +85,7 @@ describe('user and capabilities', () => {
       env: [],
       noPivot: false,
       preserveFds: 0,
-      host: { lastCap: 37, sourceKind: () => 'dir', mountPointOf: () => '/', resolveInRootfs: (_r: string, p: string) => p, hostHasKcore: false },
+      host: { lastCap: 37, sourceKind: () => 'dir', mountPointOf: () => '/', resolveInRootfs: (_r: string, p: string) => p, selinuxEnabled: false, hostHasKcore: false },
     }).builder.describe();
     expect(o.filter((l) => l.includes('PR_CAPBSET_DROP'))).toHaveLength(37);
     expect(o.find((l) => l.includes('capset'))).toContain('prm=0x0');

@@ -9,13 +9,14 @@ import { allocateRegisters } from '../../src/plan/context.js';
 import { devicesToCreate, makedev, needsDevSetup } from '../../src/plan/devices.js';
 import { mkdirAllInRoot, pathComponents } from '../../src/plan/in-root.js';
 import { bindAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
-import { refuseUnsupportedRootfsFields, rootPropagationFlags, type SourceProbe } from '../../src/plan/rootfs.js';
+import { dataWithMountLabel, refuseUnsupportedRootfsFields, rootPropagationFlags, type SourceProbe } from '../../src/plan/rootfs.js';
 import type { Spec } from '../../src/spec/types.js';
 
 const probe: SourceProbe = {
   sourceKind: (p) => (p.endsWith('.conf') ? 'file' : 'dir'),
   mountPointOf: () => '/',
   resolveInRootfs: (_rootfs: string, path: string) => path,
+  selinuxEnabled: false,
   hostHasKcore: true,
 };
 
@@ -183,8 +184,29 @@ describe('rootfs program', () => {
   });
 
   it('refuses what it does not implement, naming the field', () => {
-    expect(() => refuseUnsupportedRootfsFields(spec({ linux: { mountLabel: 'system_u:object_r:container_file_t:s0' } }))).toThrow(/\/linux\/mountLabel/);
-    expect(() => refuseUnsupportedRootfsFields(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/x', options: ['idmap'] }] }))).toThrow(/\/mounts\/0\/options\/0/);
+    expect(() => refuseUnsupportedRootfsFields(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/x', options: ['bind', 'tmpcopyup'] }] }))).toThrow(/\/mounts\/0\/options\/1/);
+    expect(() => refuseUnsupportedRootfsFields(spec({ linux: { rootfsPropagation: 'bogus' as 'shared' } }))).toThrow(/\/linux\/rootfsPropagation/);
+  });
+
+  it('gives mountLabel as context= to the container\'s own filesystems when SELinux is enabled, as runc', () => {
+    expect(dataWithMountLabel('mode=755', 'system_u:object_r:container_file_t:s0', true)).toBe('mode=755,context="system_u:object_r:container_file_t:s0"');
+    expect(dataWithMountLabel('', 'l', true)).toBe('context="l"');
+    expect(dataWithMountLabel('mode=755', 'l', false)).toBe('mode=755');
+  });
+
+  it('idmaps bind mounts before any namespace, with the user namespace fd it is given', () => {
+    const b = new ProgramBuilder('x64');
+    const s = spec({ mounts: [{ destination: '/data', type: 'bind', source: '/host/data', options: ['rbind', 'ridmap'] }] });
+    const ops = buildContainerProgram(
+      { spec: s, bundle: '/b', rootfs: '/b/rootfs', execFifo: '/f', env: [], noPivot: false, preserveFds: 0, idmapped: [{ index: 0, usernsFd: 5 }], host: { lastCap: 40, ...probe } },
+      b,
+    ).builder.describe();
+    const setattr = ops.findIndex((l) => l.includes('userns_fd=5'));
+    expect(setattr).toBeGreaterThan(0);
+    expect(ops[setattr]).toMatch(/AT_EMPTY_PATH\|AT_RECURSIVE, \{set=0x100000/);
+    expect(setattr).toBeLessThan(ops.findIndex((l) => /create .*namespaces/.test(l)));
+    expect(ops.filter((l) => l.includes('open_tree(AT_FDCWD, "/host/data"'))).toHaveLength(1);
+    expect(ops.some((l) => /move_mount/.test(l))).toBe(true);
   });
 });
 
