@@ -22,6 +22,7 @@ import { assertAllowed } from '../state/machine.js';
 import { readProcStat } from '../state/proc.js';
 import { currentStatus } from '../state/status.js';
 import type { StateStore } from '../state/store.js';
+import type { Command } from '../cli/parse.js';
 import { writePidFile } from './create.js';
 import { differingNamespaces } from './enter.js';
 import { homeOf } from './probe.js';
@@ -29,26 +30,8 @@ import { receivePtyMaster } from './run.js';
 import { relayTerminal } from './tty-relay.js';
 import { forwardSignals, waitForExit } from './wait.js';
 
-export interface ExecRequest {
-  readonly id: string;
-  readonly args: readonly string[];
-  readonly process?: string | undefined;
-  readonly consoleSocket?: string | undefined;
-  readonly pidFile?: string | undefined;
-  readonly cwd?: string | undefined;
-  readonly env: readonly string[];
-  readonly tty: boolean;
-  readonly user?: string | undefined;
-  readonly additionalGids: readonly string[];
-  readonly detach: boolean;
-  readonly processLabel?: string | undefined;
-  readonly apparmor?: string | undefined;
-  readonly noNewPrivs: boolean;
-  readonly cap: readonly string[];
-  readonly preserveFds: number;
-  readonly cgroup: readonly string[];
-  readonly ignorePaused: boolean;
-}
+/** The exec command line as parsed (runc's flags), without its name. */
+export type ExecRequest = Omit<Extract<Command, { readonly name: 'exec' }>, 'name'>;
 
 function decimal(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${what} ${JSON.stringify(text)} is not a number`);
