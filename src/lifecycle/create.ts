@@ -169,6 +169,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       execFifo: fifo,
       env,
       noPivot: req.noPivot,
+      keyringName: req.noNewKeyring ? undefined : `_ses.${req.id}`,
       preserveFds,
       consoleSocketFd: consoleFd === undefined ? undefined : 3 + preserveFds,
       idmapped: idmapFds.map(({ index }, k) => ({ index, usernsFd: 3 + preserveFds + (consoleFd === undefined ? 0 : 1) + k })),

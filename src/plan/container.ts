@@ -15,6 +15,7 @@ import type { HostProbe } from './process.js';
 import type { CompiledSeccomp } from './seccomp.js';
 import { planFinalizeRootfs, planIdmappedTrees, planPivotRoot, planRootfsMounts } from './rootfs.js';
 import type { IdmappedMount, SourceProbe } from './rootfs.js';
+import { planSessionKeyring } from './keyring.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -30,6 +31,8 @@ export interface ContainerProgramInput {
   readonly preserveFds: number;
   /** The stub's fd of the connected console socket, when process.terminal is true. */
   readonly consoleSocketFd?: number | undefined;
+  /** Name of the session keyring the container joins ("_ses.<id>"); undefined with --no-new-keyring. */
+  readonly keyringName?: string | undefined;
   /** Idmapped mounts with the stub's fd of a user namespace holding each one's mappings. */
   readonly idmapped?: readonly IdmappedMount[] | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
@@ -62,6 +65,7 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
   b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
   const idmappedTrees = planIdmappedTrees(ctx, input.idmapped ?? []);
   planNamespaces(b, spec, namespaces, regs.scratch[0]);
+  if (input.keyringName !== undefined) planSessionKeyring(ctx, input.keyringName);
   planUtsNames(ctx);
   planRootfsMounts(ctx, input.host, idmappedTrees);
   // The fifo is reached through this fd after pivot_root, when its host path no longer resolves.

@@ -332,4 +332,11 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
     expect(tsrun(b, ['start', 'ill']).stderr).toMatch(/cannot start a container that has stopped/);
     expect(tsrun(b, ['kill', 'ill', 'NOSUCHSIG']).stderr).toMatch(/invalid signal|unknown signal/);
   });
+
+  it('gives the container a session keyring of its own unless --no-new-keyring', () => {
+    const b = bundleFor(minimalSpec(['sh', '-c', 'grep -o "keyring *_ses[^:]*" /proc/keys || echo none']), 'key1');
+    expect(tsrun(b, ['run', 'key1']).stdout.trim()).toMatch(/^keyring +_ses\.key1$/m);
+    const shared = tsrun(b, ['run', '--no-new-keyring', 'key1']).stdout;
+    expect(shared).not.toMatch(/_ses\.key1/);
+  });
 });
