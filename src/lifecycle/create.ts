@@ -96,7 +96,7 @@ function refuseUnsupported(spec: Spec, req: CreateRequest): void {
   if (spec.process.terminal === true && req.consoleSocket === undefined && req.consoleSocketFd === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   }
-  refuseUnsupportedProcessFields(spec, { init: true });
+  refuseUnsupportedProcessFields(spec);
   refuseUnsupportedRootfsFields(spec);
   if (req.rootless) throw new UnsupportedError('--rootless', 'rootless containers are not supported yet');
 }

@@ -20,10 +20,13 @@ import type { Process, Spec } from '../spec/types.js';
 import { readLastCap } from '../spec/validate/host.js';
 import { assertAllowed } from '../state/machine.js';
 import { readProcStat } from '../state/proc.js';
-import { currentStatus } from '../state/status.js';
+import { currentStatus, stateOutput } from '../state/status.js';
 import type { StateStore } from '../state/store.js';
 import type { Command } from '../cli/parse.js';
+import type { Logger } from '../log.js';
 import { writePidFile } from './create.js';
+import { probeLsm } from './lsm.js';
+import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
 import { differingNamespaces } from './enter.js';
 import { homeOf } from './probe.js';
 import { receivePtyMaster } from './run.js';
@@ -101,7 +104,7 @@ function execCgroup(base: string, flags: readonly string[]): string {
   return join(base, norm);
 }
 
-export async function execInContainer(req: ExecRequest, store: StateStore): Promise<number> {
+export async function execInContainer(req: ExecRequest, store: StateStore, logger: Logger): Promise<number> {
   const { lock, record } = store.lock(req.id);
   const status = currentStatus(record, store.containerDir(req.id));
   lock.release();
@@ -118,6 +121,9 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
   const consoleFd = !proc.terminal ? undefined : pair ? pair[1] : libc.connectUnix(req.consoleSocket as string);
   const cgroupDir = record.cgroupPath === undefined ? undefined : execCgroup(record.cgroupPath, req.cgroup);
 
+  // The container's filter applies to exec'd processes too (compiled here, in the parent, as for create).
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  for (const note of seccomp?.notes ?? []) logger.debug(note);
   const env = processEnv(proc.env ?? [], homeOf(record.rootfs, proc.user.uid));
   // Relaying our own terminal: the pty starts with its size, so the process never sees a wrong one.
   const size = pair && !proc.consoleSize && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
@@ -128,7 +134,8 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
     env,
     preserveFds: req.preserveFds,
     consoleSocketFd: consoleFd === undefined ? undefined : 3 + req.preserveFds,
-    host: { lastCap: readLastCap() },
+    host: { lastCap: readLastCap(), lsm: probeLsm() },
+    security: seccomp ? { seccomp: seccomp.compiled } : {},
   });
   if (!req.detach) libc.prctl(PR.PR_SET_CHILD_SUBREAPER, 1);
   const preserved = Array.from({ length: req.preserveFds }, (_, i) => 3 + i);
@@ -152,6 +159,14 @@ export async function execInContainer(req: ExecRequest, store: StateStore): Prom
       }
       if (m.code === SYNC.CGROUP) {
         if (cgroupDir !== undefined) joinCgroup(cgroupDir, session.pid);
+      } else if (m.code === SYNC.SECCOMP_LISTENER) {
+        const { fd } = m;
+        if (fd === null || spec.linux?.seccomp === undefined) throw new TsrunError('the exec process reported a seccomp listener without its fd');
+        try {
+          sendToSeccompAgent(spec.linux.seccomp, fd, stateOutput(record, 'running'));
+        } finally {
+          libc.close(fd);
+        }
       } else if (m.code === SYNC.EXEC_READY) {
         if (pair) master = receivePtyMaster(pair[0]);
         if (req.pidFile !== undefined) writePidFile(req.pidFile, pid);

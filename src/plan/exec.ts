@@ -9,7 +9,8 @@ import { flags, ProgramBuilder, ProgramError, str } from '../../native/program.j
 import type { NamespaceType, Spec } from '../spec/types.js';
 import { allocateRegisters, type PlanContext } from './context.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
-import { planExec, planProcessAttributes, type HostProbe } from './process.js';
+import { planExec, planProcessAttributes, type HostProbe, type ProcessSecurity } from './process.js';
+import { planCpuAffinity } from './scheduling.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -25,6 +26,8 @@ export interface ExecProgramInput {
   /** The stub's fd of the connected console socket, when the process has a terminal. */
   readonly consoleSocketFd?: number | undefined;
   readonly host: HostProbe;
+  /** The container's seccomp filter, compiled in the parent. */
+  readonly security?: ProcessSecurity | undefined;
 }
 
 export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder()): ProgramBuilder {
@@ -39,7 +42,11 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
     userNamespace: input.kinds.includes('user'),
     newMountNamespace: false,
   };
+  const affinity = input.spec.process?.execCPUAffinity;
+  // runtime-spec: `initial` before the move into the container's cgroup, `final` after it.
+  planCpuAffinity(ctx, affinity, 'initial');
   b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  planCpuAffinity(ctx, affinity, 'final');
   const procDir = `/proc/${input.pid}`;
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${procDir}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
     label: `open the container's root ${procDir}/root`,
@@ -66,8 +73,9 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
     if (input.consoleSocketFd === undefined) throw new ProgramError('process.terminal needs a console socket fd');
     planTerminal(ctx, { socketFd: input.consoleSocketFd, console: false, size: proc.consoleSize });
   }
-  planProcessAttributes(ctx, input.host);
+  const security = input.security ?? {};
+  planProcessAttributes(ctx, input.host, security);
   b.sync(SYNC.EXEC_READY, 0, { last: true, label: 'report ready to exec' });
-  planExec(ctx, input.env, input.preserveFds);
+  planExec(ctx, input.env, input.preserveFds, security);
   return b;
 }

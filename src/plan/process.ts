@@ -35,27 +35,15 @@ export interface ProcessSecurity {
   readonly seccomp?: CompiledSeccomp;
 }
 
-export interface RefuseOptions {
-  /**
-   * The process is the container's init (create). Otherwise (exec) seccomp and
-   * execCPUAffinity are refused until its program loads and applies them.
-   */
-  readonly init?: boolean;
-}
-
 const DEFAULT_UMASK = 0o022;
 const X_OK = 1;
 
 /** Process and Linux fields that are part of the spec but not implemented yet: refused, naming the field. */
-export function refuseUnsupportedProcessFields(spec: Spec, opts: RefuseOptions = {}): void {
-  const p = spec.process;
+export function refuseUnsupportedProcessFields(spec: Spec): void {
   const linux = spec.linux;
   const refuse = (field: string, what: string): never => {
     throw new UnsupportedError(field, `${what} is not supported yet`);
   };
-  // config.md: execCPUAffinity "is not applicable to the container's init process".
-  if (p?.execCPUAffinity && !opts.init) refuse('/process/execCPUAffinity', 'execCPUAffinity for exec processes');
-  if (linux?.seccomp && !opts.init) refuse('/linux/seccomp', 'seccomp for exec processes');
   if (linux?.intelRdt) refuse('/linux/intelRdt', 'Intel RDT');
   if (linux?.netDevices && Object.keys(linux.netDevices).length > 0) refuse('/linux/netDevices', 'moving network devices');
 }

@@ -98,4 +98,23 @@ describe.skipIf(!isRoot || !hasBusybox)('exec (root, busybox-static)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot exec in a stopped container/);
   });
+
+  it('the container\'s seccomp filter applies to exec\'d processes', () => {
+    const b = running('ex7', (s) => {
+      s.linux = { ...s.linux, seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] } };
+    });
+    const r = tsrun(b, ['exec', 'ex7', 'sh', '-c', 'mkdir /tmp/d 2>&1; grep ^Seccomp: /proc/self/status']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Operation not permitted/);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+  });
+
+  it('applies execCPUAffinity of a --process file (final: after joining the cgroup)', () => {
+    const b = running('ex8');
+    const file = join(b.dir, 'process.json');
+    writeFileSync(file, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], env: ['PATH=/bin'], cwd: '/', execCPUAffinity: { initial: '0', final: '0' } }));
+    const r = tsrun(b, ['exec', '--process', file, 'ex8']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Cpus_allowed_list:\s+0$/m);
+  });
 });

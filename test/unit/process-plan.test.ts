@@ -105,10 +105,8 @@ describe('user and capabilities', () => {
   });
 
   it('refuses process fields not implemented yet, naming the field', () => {
-    expect(() => refuseUnsupportedProcessFields(spec({}, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }))).toThrow(/\/linux\/seccomp/);
-    // For exec processes (no `init`): seccomp and execCPUAffinity until exec's program applies them.
-    expect(() => refuseUnsupportedProcessFields(spec({ execCPUAffinity: { initial: '0' } }))).toThrow(/\/process\/execCPUAffinity/);
-    expect(() => refuseUnsupportedProcessFields(spec({ execCPUAffinity: { initial: '0' } }, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }), { init: true })).not.toThrow();
+    expect(() => refuseUnsupportedProcessFields(spec({}, { intelRdt: { closID: 'x' } }))).toThrow(/\/linux\/intelRdt/);
+    expect(() => refuseUnsupportedProcessFields(spec({ execCPUAffinity: { initial: '0' } }, { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }))).not.toThrow();
     expect(() => refuseUnsupportedProcessFields(spec({ apparmorProfile: 'x', selinuxLabel: 'y', scheduler: { policy: 'SCHED_BATCH' } }, { memoryPolicy: { mode: 'MPOL_LOCAL' } }))).not.toThrow();
     expect(() => refuseUnsupportedProcessFields(spec())).not.toThrow();
   });
