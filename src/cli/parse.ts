@@ -2,9 +2,11 @@
 // exit; help and usage errors come back as values so that tests can assert on
 // them and main.ts decides what to print.
 //
-// yargs is imported here and nowhere else.
-import yargs from 'yargs';
-import type { Argv, Options } from 'yargs';
+// One table (COMMANDS, GLOBAL_OPTIONS) drives the parser, the help text and
+// the exec/ps split. The parser is our own, with the semantics of runc's
+// (Go's flag package under urfave/cli): it is on the path of every command,
+// and a general-purpose parser cost more start-up time than a whole `state`
+// (see README, "Performance").
 import { UsageError } from '../errors.js';
 import type { LogFormat } from '../log.js';
 
@@ -80,25 +82,48 @@ export type ParseResult =
 // ---------------------------------------------------------------------------
 // The command table: runc's commands, their positionals and flags.
 
+/**
+ * How a flag takes its value, as in Go's flag package: a boolean takes none
+ * (`--flag`, or `--flag=true|false`); the others take exactly one, inline
+ * (`--flag=v`) or the next argument, whatever it looks like (`--flag -1`).
+ * `strings` is repeatable (urfave/cli's StringSlice): one value per occurrence.
+ * For the others a repeated flag keeps its last value.
+ */
+export type FlagType = 'boolean' | 'string' | 'number' | 'strings';
+
+export interface FlagSpec {
+  readonly type: FlagType;
+  readonly describe: string;
+  /** A second name: one letter (`-b`) or a word. Go accepts one or two dashes before either. */
+  readonly alias?: string;
+  readonly default?: string | number;
+  /** The only values accepted (checked while parsing). */
+  readonly choices?: readonly string[];
+}
+
+export type FlagTable = Readonly<Record<string, FlagSpec>>;
+
 interface CommandSpec {
   readonly usage: string;
   readonly describe: string;
-  readonly options: Readonly<Record<string, Options>>;
+  readonly options: FlagTable;
   /**
    * Go's flag package stops at the first positional argument: what follows the
    * container id belongs to the container (`exec ID sh -c ...`, `ps ID -ef`).
+   * Other commands take their flags anywhere, as urfave/cli reorders them.
    */
   readonly restAfterId?: boolean;
 }
 
-const str = (describe: string, alias?: string): Options => ({ type: 'string', describe, ...(alias ? { alias } : {}) });
-const bool = (describe: string, alias?: string): Options => ({ type: 'boolean', default: false, describe, ...(alias ? { alias } : {}) });
+const str = (describe: string, alias?: string): FlagSpec => ({ type: 'string', describe, ...(alias ? { alias } : {}) });
+const bool = (describe: string, alias?: string): FlagSpec => ({ type: 'boolean', describe, ...(alias ? { alias } : {}) });
 /** A repeatable flag (Go's StringSlice): one value per occurrence, never the positionals after it. */
-const list = (describe: string, alias?: string): Options => ({ type: 'string', describe, ...(alias ? { alias } : {}) });
-const preserveFds: Options = { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + 3..3+N-1)' };
+const list = (describe: string, alias?: string): FlagSpec => ({ type: 'strings', describe, ...(alias ? { alias } : {}) });
+const preserveFds: FlagSpec = { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + 3..3+N-1)' };
+const format: FlagSpec = { type: 'string', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' };
 
-const CREATE_OPTIONS: Record<string, Options> = {
-  bundle: { ...str('path to the root of the bundle directory (default: current directory)', 'b') },
+const CREATE_OPTIONS: FlagTable = {
+  bundle: str('path to the root of the bundle directory (default: current directory)', 'b'),
   'console-socket': str('path to an AF_UNIX socket which will receive the pty master of a terminal container'),
   'pid-file': str('file to write the container process id to'),
   'no-pivot': bool('do not use pivot_root to jail the process inside the rootfs (for a ramdisk root)'),
@@ -139,15 +164,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   list: {
     usage: 'list',
     describe: 'list the containers under --root',
-    options: {
-      format: { type: 'string', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' },
-      quiet: bool('print only container ids', 'q'),
-    },
+    options: { format, quiet: bool('print only container ids', 'q') },
   },
   ps: {
     usage: 'ps <id> [ps options...]',
     describe: 'list the processes running inside a container',
-    options: { format: { type: 'string', alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' } },
+    options: { format },
     restAfterId: true,
   },
   exec: {
@@ -196,13 +218,14 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     describe: 'write a default config.json for a new bundle',
     options: {
       bundle: str('path to the bundle directory in which to write config.json', 'b'),
-      rootless: bool('write a config for a rootless container (parsed before yargs: see parseCommandLine)'),
+      // A flag of spec's own: after the command word it shadows the global --rootless=auto|true|false.
+      rootless: bool('write a config for a rootless container'),
     },
   },
   features: { usage: 'features', describe: 'print the runtime-spec features tsrun supports as JSON', options: {} },
 };
 
-const GLOBAL_OPTIONS: Record<string, Options> = {
+export const GLOBAL_OPTIONS: FlagTable = {
   root: { type: 'string', default: DEFAULT_ROOT, describe: 'directory for the state of containers' },
   log: { type: 'string', describe: 'append log lines to this file instead of stderr' },
   'log-format': { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'format of log lines' },
@@ -211,162 +234,223 @@ const GLOBAL_OPTIONS: Record<string, Options> = {
   rootless: { type: 'string', choices: ['auto', 'true', 'false'], default: 'auto', describe: 'rootless mode' },
 };
 
-// ---------------------------------------------------------------------------
+/** Commands whose first positional argument is the container id. */
+const ID_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'create', 'run', 'start', 'state', 'kill', 'delete', 'ps', 'exec', 'pause', 'resume', 'events', 'update',
+]);
 
-/** Splits `exec [flags] ID rest...` so that flags meant for the container are not parsed as ours. */
-function splitAfterId(args: readonly string[], spec: CommandSpec, globals: Record<string, Options>): [string[], string[]] {
-  const valueFlags = new Set<string>();
-  for (const [name, opt] of Object.entries({ ...globals, ...spec.options })) {
-    if (opt.type === 'boolean') continue;
-    valueFlags.add(`--${name}`);
-    if (typeof opt.alias === 'string') valueFlags.add(opt.alias.length === 1 ? `-${opt.alias}` : `--${opt.alias}`);
+// ---------------------------------------------------------------------------
+// The parser: Go's flag package semantics (runc's urfave/cli v1 is built on it).
+
+type FlagValue = string | number | boolean | readonly string[];
+
+/** One flag argument split into its name and its inline value (`--name=value`). */
+interface FlagArg {
+  readonly arg: string;
+  readonly name: string;
+  readonly inline: string | undefined;
+}
+
+/**
+ * `-name`, `--name`, `-name=v`, `--name=v` (one or two dashes alike, as Go);
+ * undefined for a positional argument (`x`, `-`). `--` is handled by the caller.
+ */
+function flagArg(arg: string): FlagArg | undefined {
+  if (arg.length < 2 || arg[0] !== '-') return undefined;
+  const body = arg.slice(arg[1] === '-' ? 2 : 1);
+  if (body === '' || body[0] === '-' || body[0] === '=') throw new UsageError(`bad flag syntax: ${arg}`);
+  const eq = body.indexOf('=');
+  return eq === -1 ? { arg, name: body, inline: undefined } : { arg, name: body.slice(0, eq), inline: body.slice(eq + 1) };
+}
+
+function isHelp(flag: FlagArg): boolean {
+  return flag.name === 'help' || flag.name === 'h';
+}
+
+/** The canonical name of `name` (itself or an alias) in a table, if it is there. */
+function lookup(table: FlagTable, name: string): string | undefined {
+  if (Object.hasOwn(table, name)) return name;
+  for (const [canonical, spec] of Object.entries(table)) if (spec.alias === name) return canonical;
+  return undefined;
+}
+
+/** Go's strconv.ParseBool. */
+function parseBool(text: string, flag: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  throw new UsageError(`invalid boolean value ${JSON.stringify(text)} for -${flag}: parse error`);
+}
+
+/** The flag values of one table, given and defaulted. */
+class FlagValues {
+  private readonly values = new Map<string, FlagValue>();
+
+  constructor(private readonly table: FlagTable) {}
+
+  has(name: string): boolean {
+    return this.values.has(name);
   }
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
-    if (arg.startsWith('-') && arg !== '-') {
-      if (!arg.includes('=') && valueFlags.has(arg)) i++;
-      continue;
+
+  /**
+   * Records the flag `canonical` of this table given as `flag`; its value is
+   * inline or `next` (the following argument). Returns how many of the
+   * following arguments it consumed (0 or 1).
+   */
+  set(canonical: string, flag: FlagArg, next: string | undefined): number {
+    const spec = this.table[canonical] as FlagSpec;
+    if (spec.type === 'boolean') {
+      this.values.set(canonical, flag.inline === undefined ? true : parseBool(flag.inline, flag.name));
+      return 0;
     }
-    // arg is the id: flags before it are ours, everything after it is the container's.
-    const rest = args.slice(i + 1);
-    return [args.slice(0, i + 1), rest[0] === '--' ? rest.slice(1) : rest];
+    const text = flag.inline ?? next;
+    if (text === undefined) throw new UsageError(`flag needs an argument: -${flag.name}`);
+    const invalid = (why: string): UsageError => new UsageError(`invalid value ${JSON.stringify(text)} for flag -${flag.name}: ${why}`);
+    if (spec.choices !== undefined && !spec.choices.includes(text)) throw invalid(`must be one of ${spec.choices.join(', ')}`);
+    if (spec.type === 'number') {
+      if (!/^[+-]?\d+$/.test(text)) throw invalid('parse error');
+      this.values.set(canonical, Number(text));
+    } else if (spec.type === 'strings') {
+      const before = this.values.get(canonical);
+      this.values.set(canonical, [...(Array.isArray(before) ? before : []), text]);
+    } else {
+      this.values.set(canonical, text);
+    }
+    return flag.inline === undefined ? 1 : 0;
   }
-  return [[...args], []];
+
+  string(name: string): string | undefined {
+    const v = this.values.get(name) ?? this.table[name]?.default;
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  boolean(name: string): boolean {
+    return this.values.get(name) === true;
+  }
+
+  strings(name: string): string[] {
+    const v = this.values.get(name);
+    return Array.isArray(v) ? [...(v as readonly string[])] : [];
+  }
+
+  number(name: string): number {
+    const v = this.values.get(name) ?? this.table[name]?.default;
+    return typeof v === 'number' ? v : 0;
+  }
+}
+
+function unknownFlag(flag: FlagArg): UsageError {
+  return new UsageError(`flag provided but not defined: -${flag.name}`);
 }
 
 function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
 }
 
-const ID_COMMANDS = new Set<CommandName>(['create', 'run', 'start', 'state', 'kill', 'delete', 'ps', 'exec', 'pause', 'resume', 'events', 'update']);
+/** Parses argv (without `node` and the script) into a typed command, help text or version request. */
+export function parseCommandLine(argv: readonly string[]): ParseResult {
+  const global = new FlagValues(GLOBAL_OPTIONS);
+  let help = false;
+  let version = false;
 
-function buildParser(args: readonly string[]): Argv {
-  let y = yargs([...args])
-    .scriptName('tsrun')
-    .usage('tsrun [global options] <command> [command options] <container-id> [args...]')
-    // --no-pivot is a flag of its own, not the negation of --pivot.
-    .parserConfiguration({ 'populate--': false, 'strip-aliased': true, 'camel-case-expansion': true, 'boolean-negation': false, 'duplicate-arguments-array': true })
-    .options(GLOBAL_OPTIONS)
-    .version(false)
-    .help(false)
-    .exitProcess(false)
-    .strict()
-    .wrap(100);
-  for (const [name, spec] of Object.entries(COMMANDS)) {
-    // The id is checked by toCommand, with a clearer message than yargs'.
-    // Command flags that share a global flag's name (spec --rootless) are handled before yargs.
-    const own = Object.fromEntries(Object.entries(spec.options).filter(([flag]) => !Object.hasOwn(GLOBAL_OPTIONS, flag)));
-    y = y.command(spec.usage.replace('<id>', '[id]'), spec.describe, (b) => b.options(own).strict());
-    void name;
+  // 1. Global flags, up to the command word (a global flag's value is never the command).
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    const flag = flagArg(arg);
+    if (flag === undefined) break;
+    if (isHelp(flag)) help = true;
+    else if (flag.name === 'version' || flag.name === 'v') version = true;
+    else {
+      const canonical = lookup(GLOBAL_OPTIONS, flag.name);
+      if (canonical === undefined) throw unknownFlag(flag);
+      i += global.set(canonical, flag, argv[i + 1]);
+    }
   }
-  return y;
+  if (version) return { kind: 'version' };
+  const word = argv[i];
+  if (word === undefined) return { kind: 'help', text: helpText() };
+  if (!isCommandName(word)) throw new UsageError(`unknown command: ${word} (see tsrun --help)`);
+  if (help) return { kind: 'help', text: helpText(word) };
+
+  // 2. The command's flags and positionals. A global flag after the command word is
+  //    accepted too (yargs did), unless the command has a flag of that name.
+  const spec = COMMANDS[word];
+  const own = new FlagValues(spec.options);
+  const positionals: string[] = [];
+  for (i++; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const flag = flagArg(arg);
+    if (flag === undefined) {
+      positionals.push(arg);
+      if (spec.restAfterId) {
+        positionals.push(...argv.slice(i + 1));
+        break;
+      }
+      continue;
+    }
+    if (isHelp(flag)) return { kind: 'help', text: helpText(word) };
+    const mine = lookup(spec.options, flag.name);
+    const canonical = mine ?? lookup(GLOBAL_OPTIONS, flag.name);
+    if (canonical === undefined) throw unknownFlag(flag);
+    i += (mine !== undefined ? own : global).set(canonical, flag, argv[i + 1]);
+  }
+
+  const globalOptions: GlobalOptions = {
+    root: global.string('root') ?? DEFAULT_ROOT,
+    log: global.string('log'),
+    logFormat: global.string('log-format') === 'json' ? 'json' : 'text',
+    debug: global.boolean('debug'),
+    systemdCgroup: global.boolean('systemd-cgroup'),
+    rootless: (global.string('rootless') ?? 'auto') as RootlessMode,
+  };
+  let id = '';
+  let rest: string[] = [];
+  if (ID_COMMANDS.has(word)) {
+    id = positionals.shift() ?? '';
+    if (id === '') throw new UsageError(`${word}: container id is required`);
+    if (spec.restAfterId) {
+      rest = positionals.splice(0);
+      // `exec ID -- cmd ...`: the `--` only separates.
+      if (rest[0] === '--') rest.shift();
+    }
+  }
+  return { kind: 'command', global: globalOptions, command: toCommand(word, id, own, positionals, rest) };
 }
 
-function required(value: unknown, what: string, command: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`${command}: ${what} is required`);
+function nonNegativeInt(value: number, flag: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`--${flag}: must be a non-negative integer, got ${String(value)}`);
   return value;
 }
 
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function stringList(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-function nonNegativeInt(value: unknown, flag: string): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag}: must be a non-negative integer, got ${String(value)}`);
-  return n;
-}
-
-/** Index of the command word: the first token that is neither a global flag nor a global flag's value. */
-function findCommand(argv: readonly string[]): number {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith('-')) return i;
-    const opt = GLOBAL_OPTIONS[arg.replace(/^--?/, '')];
-    if (opt !== undefined && opt.type !== 'boolean' && !arg.includes('=')) i++;
-  }
-  return -1;
-}
-
-/** Parses argv (without `node` and the script) into a typed command, help text or version request. */
-export function parseCommandLine(argv: readonly string[]): ParseResult {
-  const cmdIndex = findCommand(argv);
-  const globalArgs = cmdIndex === -1 ? argv : argv.slice(0, cmdIndex);
-  if (globalArgs.includes('--version') || globalArgs.includes('-v')) return { kind: 'version' };
-  if (cmdIndex === -1) return { kind: 'help', text: helpText() };
-  const word = argv[cmdIndex] as string;
-  if (!isCommandName(word)) throw new UsageError(`unknown command: ${word} (see tsrun --help)`);
-
-  let parseArgs = [...argv];
-  let rest: string[] = [];
-  const spec = COMMANDS[word];
-  if (spec.restAfterId) {
-    const [ours, theirs] = splitAfterId(argv.slice(cmdIndex + 1), spec, GLOBAL_OPTIONS);
-    parseArgs = [...argv.slice(0, cmdIndex + 1), ...ours];
-    rest = theirs;
-  }
-  if (parseArgs.includes('--help') || parseArgs.includes('-h')) return { kind: 'help', text: helpText(word) };
-  // `spec --rootless` is a boolean of its own that shares its name with the global --rootless=auto|true|false.
-  let specRootless = false;
-  if (word === 'spec') {
-    const own = parseArgs.slice(cmdIndex + 1);
-    specRootless = own.includes('--rootless');
-    parseArgs = [...parseArgs.slice(0, cmdIndex + 1), ...own.filter((a) => a !== '--rootless')];
-  }
-
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = buildParser(parseArgs)
-      .fail((msg: string | null, err: Error | null) => {
-        throw new UsageError(msg ?? err?.message ?? 'invalid command line');
-      })
-      .parseSync() as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError((err as Error).message);
-  }
-
-  const name = word;
-  const positionals = (parsed['_'] as unknown[]).map(String).slice(1);
-  const global: GlobalOptions = {
-    root: String(parsed['root']),
-    log: optionalString(parsed['log']),
-    logFormat: parsed['logFormat'] === 'json' ? 'json' : 'text',
-    debug: parsed['debug'] === true,
-    systemdCgroup: parsed['systemdCgroup'] === true,
-    rootless: (parsed['rootless'] as RootlessMode | undefined) ?? 'auto',
-  };
-  const id = ID_COMMANDS.has(name) ? required(parsed['id'], 'container id', name) : '';
-  if (word === 'spec') parsed['rootless'] = specRootless;
-  return { kind: 'command', global, command: toCommand(name, id, parsed, positionals, rest) };
-}
-
-function toCommand(name: CommandName, id: string, p: Record<string, unknown>, positionals: string[], rest: string[]): Command {
+function toCommand(name: CommandName, id: string, f: FlagValues, positionals: string[], rest: string[]): Command {
   const noExtra = (): void => {
     if (positionals.length > 0) throw new UsageError(`${name}: unexpected argument${positionals.length > 1 ? 's' : ''}: ${positionals.join(' ')}`);
   };
   const createOptions = (): CreateOptions => ({
     id,
-    bundle: optionalString(p['bundle']) ?? '.',
-    pidFile: optionalString(p['pidFile']),
-    consoleSocket: optionalString(p['consoleSocket']),
-    preserveFds: nonNegativeInt(p['preserveFds'], 'preserve-fds'),
-    noPivot: p['noPivot'] === true,
-    noNewKeyring: p['noNewKeyring'] === true,
+    bundle: f.string('bundle') ?? '.',
+    pidFile: f.string('pid-file'),
+    consoleSocket: f.string('console-socket'),
+    preserveFds: nonNegativeInt(f.number('preserve-fds'), 'preserve-fds'),
+    noPivot: f.boolean('no-pivot'),
+    noNewKeyring: f.boolean('no-new-keyring'),
   });
+  const outputFormat = (): 'table' | 'json' => (f.string('format') === 'json' ? 'json' : 'table');
   switch (name) {
     case 'create':
       noExtra();
       return { name, ...createOptions() };
     case 'run':
       noExtra();
-      return { name, ...createOptions(), detach: p['detach'] === true, keep: p['keep'] === true, noSubreaper: p['noSubreaper'] === true };
+      return { name, ...createOptions(), detach: f.boolean('detach'), keep: f.boolean('keep'), noSubreaper: f.boolean('no-subreaper') };
     case 'start':
     case 'state':
     case 'pause':
@@ -374,39 +458,39 @@ function toCommand(name: CommandName, id: string, p: Record<string, unknown>, po
       noExtra();
       return { name, id };
     case 'kill': {
-      const signal = p['signal'] === undefined ? 'SIGTERM' : String(p['signal']);
+      const signal = positionals.shift() ?? 'SIGTERM';
       noExtra();
-      return { name, id, signal, all: p['all'] === true };
+      return { name, id, signal, all: f.boolean('all') };
     }
     case 'delete':
       noExtra();
-      return { name, id, force: p['force'] === true };
+      return { name, id, force: f.boolean('force') };
     case 'list':
       noExtra();
-      return { name, format: p['format'] === 'json' ? 'json' : 'table', quiet: p['quiet'] === true };
+      return { name, format: outputFormat(), quiet: f.boolean('quiet') };
     case 'ps':
-      return { name, id, format: p['format'] === 'json' ? 'json' : 'table', psArgs: rest };
+      return { name, id, format: outputFormat(), psArgs: rest };
     case 'exec': {
       const command: ExecCommand = {
         name,
         id,
         args: rest,
-        process: optionalString(p['process']),
-        consoleSocket: optionalString(p['consoleSocket']),
-        pidFile: optionalString(p['pidFile']),
-        cwd: optionalString(p['cwd']),
-        env: stringList(p['env']),
-        tty: p['tty'] === true,
-        user: optionalString(p['user']),
-        additionalGids: stringList(p['additionalGids']),
-        detach: p['detach'] === true,
-        processLabel: optionalString(p['processLabel']),
-        apparmor: optionalString(p['apparmor']),
-        noNewPrivs: p['noNewPrivs'] === true,
-        cap: stringList(p['cap']),
-        preserveFds: nonNegativeInt(p['preserveFds'], 'preserve-fds'),
-        cgroup: stringList(p['cgroup']),
-        ignorePaused: p['ignorePaused'] === true,
+        process: f.string('process'),
+        consoleSocket: f.string('console-socket'),
+        pidFile: f.string('pid-file'),
+        cwd: f.string('cwd'),
+        env: f.strings('env'),
+        tty: f.boolean('tty'),
+        user: f.string('user'),
+        additionalGids: f.strings('additional-gids'),
+        detach: f.boolean('detach'),
+        processLabel: f.string('process-label'),
+        apparmor: f.string('apparmor'),
+        noNewPrivs: f.boolean('no-new-privs'),
+        cap: f.strings('cap'),
+        preserveFds: nonNegativeInt(f.number('preserve-fds'), 'preserve-fds'),
+        cgroup: f.strings('cgroup'),
+        ignorePaused: f.boolean('ignore-paused'),
       };
       if (command.process === undefined && command.args.length === 0) {
         throw new UsageError('exec: either --process or a command to run is required');
@@ -415,37 +499,34 @@ function toCommand(name: CommandName, id: string, p: Record<string, unknown>, po
     }
     case 'events':
       noExtra();
-      return { name, id, interval: String(p['interval']), stats: p['stats'] === true };
+      return { name, id, interval: f.string('interval') ?? '5s', stats: f.boolean('stats') };
     case 'update': {
       noExtra();
       const flags: Record<string, string> = {};
       for (const flag of UPDATE_FLAGS) {
-        const value = p[camel(flag)];
-        if (value !== undefined) flags[flag] = String(value);
+        const value = f.string(flag);
+        if (value !== undefined) flags[flag] = value;
       }
-      return { name, id, resources: optionalString(p['resources']), flags };
+      return { name, id, resources: f.string('resources'), flags };
     }
     case 'spec':
       noExtra();
-      return { name, bundle: optionalString(p['bundle']) ?? '.', rootless: p['rootless'] === true };
+      return { name, bundle: f.string('bundle') ?? '.', rootless: f.boolean('rootless') };
     case 'features':
       noExtra();
       return { name };
   }
 }
 
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** Help text for tsrun or one command, generated from the same table the parser uses. */
 export function helpText(command?: CommandName): string {
   const lines: string[] = [];
-  const flagLine = (name: string, opt: Options): string => {
-    const alias = typeof opt.alias === 'string' ? (opt.alias.length === 1 ? `-${opt.alias}, ` : `--${opt.alias}, `) : '';
+  const flagLine = (name: string, opt: FlagSpec): string => {
+    const alias = opt.alias === undefined ? '' : opt.alias.length === 1 ? `-${opt.alias}, ` : `--${opt.alias}, `;
     const value = opt.type === 'boolean' ? '' : opt.type === 'number' ? ' N' : ' VALUE';
-    const def = opt.default !== undefined && opt.type !== 'boolean' && !(Array.isArray(opt.default) && opt.default.length === 0) ? ` (default: ${String(opt.default)})` : '';
-    return `  ${`${alias}--${name}${value}`.padEnd(28)} ${opt.describe ?? ''}${def}`;
+    const def = opt.default !== undefined ? ` (default: ${String(opt.default)})` : '';
+    const repeat = opt.type === 'strings' ? ' (repeatable)' : '';
+    return `  ${`${alias}--${name}${value}`.padEnd(28)} ${opt.describe}${def}${repeat}`;
   };
   if (command === undefined) {
     lines.push('tsrun: an OCI runtime-spec container runtime (runc-compatible command line)', '');

@@ -91,7 +91,60 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['start'])).toThrow(/id/);
     expect(() => parseCommandLine(['create', '--preserve-fds', '-1', 'c'])).toThrow(/preserve-fds/);
     expect(() => parseCommandLine(['--log-format', 'xml', 'list'])).toThrow(UsageError);
-    expect(() => parseCommandLine(['start', 'a', 'b'])).toThrow(/Unknown argument: b/);
+    expect(() => parseCommandLine(['start', 'a', 'b'])).toThrow(/unexpected argument: b/);
+  });
+
+  it('reports usage errors in the words of Go\'s flag package, as runc', () => {
+    expect(() => parseCommandLine(['create', '--bogus', 'c'])).toThrow('flag provided but not defined: -bogus');
+    expect(() => parseCommandLine(['--bogus', 'list'])).toThrow('flag provided but not defined: -bogus');
+    expect(() => parseCommandLine(['create', 'c', '--bundle'])).toThrow('flag needs an argument: -bundle');
+    expect(() => parseCommandLine(['list', '--quiet=maybe'])).toThrow('invalid boolean value "maybe" for -quiet: parse error');
+    expect(() => parseCommandLine(['create', '--preserve-fds', 'x', 'c'])).toThrow('invalid value "x" for flag -preserve-fds: parse error');
+    expect(() => parseCommandLine(['list', '--format', 'yaml'])).toThrow(/invalid value "yaml" for flag -format/);
+    expect(() => parseCommandLine(['list', '-qf', 'json'])).toThrow('flag provided but not defined: -qf');
+    expect(() => parseCommandLine(['list', '---q'])).toThrow('bad flag syntax: ---q');
+  });
+
+  it('takes flags with one or two dashes, inline or as the next argument, and a value that looks like a flag', () => {
+    expect(command(['-root', '/r', 'create', '-bundle=/b', '--b', '/b2', '-pid-file', '-p', 'c']).command).toMatchObject({ bundle: '/b2', pidFile: '-p', id: 'c' });
+    expect(command(['-root', '/r', 'create', 'c']).global.root).toBe('/r');
+  });
+
+  it('reads booleans as Go does: no value, or an inline true/false', () => {
+    expect(command(['delete', '--force=false', 'c']).command).toEqual({ name: 'delete', id: 'c', force: false });
+    expect(command(['delete', '--force=1', 'c']).command).toMatchObject({ force: true });
+    expect(command(['--debug=true', 'list']).global.debug).toBe(true);
+    // a boolean never takes the next argument: `false` here is the id
+    expect(command(['delete', '--force', 'false']).command).toEqual({ name: 'delete', id: 'false', force: true });
+  });
+
+  it('takes flags after the id (urfave/cli reorders them) except for exec and ps, and stops at --', () => {
+    expect(command(['delete', 'c', '--force']).command).toEqual({ name: 'delete', id: 'c', force: true });
+    expect(command(['kill', 'c', 'KILL', '-a']).command).toEqual({ name: 'kill', id: 'c', signal: 'KILL', all: true });
+    expect(command(['delete', '--', '-f']).command).toEqual({ name: 'delete', id: '-f', force: false });
+    expect(command(['exec', '--', 'c', 'ls', '-l']).command).toMatchObject({ id: 'c', args: ['ls', '-l'], tty: false });
+    expect(command(['exec', 'c', 'sh', '--tty']).command).toMatchObject({ id: 'c', args: ['sh', '--tty'], tty: false });
+  });
+
+  it('keeps the last value of a repeated single-value flag', () => {
+    expect(command(['create', '--bundle', '/a', '--bundle', '/b', 'c']).command).toMatchObject({ bundle: '/b' });
+  });
+
+  it('accepts global flags after the command word, unless the command has a flag of that name', () => {
+    expect(command(['state', '--root', '/r', 'c']).global.root).toBe('/r');
+    expect(command(['--rootless', 'true', 'spec', '--rootless']).global.rootless).toBe('true');
+    expect(command(['--rootless=false', 'spec']).command).toEqual({ name: 'spec', bundle: '.', rootless: false });
+  });
+
+  it('defaults the global options and events --interval', () => {
+    expect(command(['state', 'c']).global).toEqual({ root: DEFAULT_ROOT, log: undefined, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' });
+    expect(command(['events', 'c']).command).toEqual({ name: 'events', id: 'c', interval: '5s', stats: false });
+  });
+
+  it('returns help for --help anywhere before an exec id, and for a global --help before a command', () => {
+    expect(parseCommandLine(['--help', 'kill'])).toMatchObject({ kind: 'help', text: expect.stringMatching(/kill <id> \[signal\]/) });
+    expect(parseCommandLine(['delete', 'c', '-h']).kind).toBe('help');
+    expect(command(['exec', 'c', 'grep', '--help']).command).toMatchObject({ args: ['grep', '--help'] });
   });
 
   it('returns help and version requests as values', () => {
