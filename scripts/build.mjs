@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // `npm install` / `npm run build`: everything tsrun needs to run, in order:
 //   1. the precompiled schema validators (ajv standalone code, no schema compiled at run time)
-//   2. TypeScript -> dist/
-//   3. the C stub (native/stub) with the system C compiler
+//   2. TypeScript -> dist/ (also the type check)
+//   3. one bundle of everything bin/tsrun.js runs: dist/bundle/tsrun.cjs (esbuild), and
+//      V8's code cache for it (see bin/tsrun.js and README, "Performance")
+//   4. the C stub (native/stub) with the system C compiler
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,8 +27,60 @@ function step(name, cmd, args) {
 
 step('schema validators', process.execPath, [join(root, 'scripts/build-schemas.mjs')]);
 step('typescript', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+await bundle();
 step('stub', process.execPath, [join(root, 'scripts/build-stub.mjs')]);
 if (!existsSync(join(root, 'native/stub/tsrun-stub'))) {
   console.error('tsrun build: native/stub/tsrun-stub was not produced');
   process.exit(1);
+}
+
+/**
+ * dist/bundle/tsrun.cjs: src/cli/main.ts and everything it imports, in one CommonJS file.
+ * Command modules stay lazy (esbuild turns each `import()` into a deferred init), koffi
+ * stays outside (a native addon, required at its first use). The bundle lives two levels
+ * under the package root, as dist/native/*.js do: native/stub.ts finds the stub from there.
+ */
+async function bundle() {
+  const out = join(root, 'dist/bundle/tsrun.cjs');
+  rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.error('tsrun build: esbuild is not installed (a devDependency): bin/tsrun.js falls back to dist/src, which starts slower');
+    return;
+  }
+  try {
+    await esbuild.build({
+      entryPoints: [join(root, 'src/cli/main.ts')],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['koffi'],
+      // import.meta does not exist in CommonJS: native/ resolves koffi and the stub from it.
+      define: { 'import.meta.url': '__tsrun_import_meta_url' },
+      banner: { js: 'var __tsrun_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+  } catch {
+    console.error('tsrun build: bundling with esbuild failed');
+    process.exit(1);
+  }
+  // The two code caches (bin/tsrun.js): tsrun runs a harmless command with TSRUN_CODE_CACHE set.
+  // `list` of a root that does not exist prints an empty table and touches nothing.
+  const scratch = mkdtempSync(join(tmpdir(), 'tsrun-build-'));
+  try {
+    for (const [mode, args] of [
+      ['write-light', ['--root', join(scratch, 'none'), 'list']],
+      ['write-full', ['--help']],
+    ]) {
+      const r = spawnSync(process.execPath, [join(root, 'bin/tsrun.js'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSRUN_CODE_CACHE: mode } });
+      if (r.status !== 0) console.error(`tsrun build: could not write the code cache (${mode}): tsrun still works, it starts slower`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
