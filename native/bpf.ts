@@ -9,7 +9,7 @@
 //
 // koffi is loaded on the first call, not on import.
 
-import { createRequire } from 'node:module';
+import { koffi as loadKoffi } from './koffi.js';
 import { SyscallError } from '../src/errors.js';
 import { BPF } from './constants.js';
 import { errnoMessage, errnoName } from './errno.js';
@@ -22,7 +22,7 @@ let bound: { koffi: Koffi; syscall: Fn } | undefined;
 
 function lib(): { koffi: Koffi; syscall: Fn } {
   if (bound) return bound;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = loadKoffi();
   bound = { koffi, syscall: koffi.load('libc.so.6').func('long syscall(long number, ...)') };
   return bound;
 }

@@ -1,15 +1,15 @@
 // libc through koffi: the few calls tsrun makes from Node itself. Each wrapper throws a
 // SyscallError (`flock /run/tsrun/x/lock: EWOULDBLOCK (Resource temporarily unavailable)`).
 //
-// koffi itself is loaded on the first call, not on import: commands that never call into
-// libc (`state`, `list`) do not pay the ~40 ms it costs. Nothing outside native/ imports koffi.
+// koffi itself is loaded on the first call (native/koffi.ts), not on import: commands that never
+// call into libc (`state`, `list`) do not pay for it. Nothing outside native/ imports koffi.
 //
 // All calls are blocking and synchronous: tsrun is a command line, not a server.
 
-import { createRequire } from 'node:module';
 import { SyscallError } from '../src/errors.js';
 import { F, O, POLL, SOCK, TIOC, WAIT } from './constants.js';
 import { errnoMessage, errnoName } from './errno.js';
+import { koffi as loadKoffi } from './koffi.js';
 import { syscallNumber } from './syscalls.js';
 
 type Koffi = typeof import('koffi');
@@ -44,7 +44,7 @@ let bound: Bindings | undefined;
 
 function lib(): Bindings {
   if (bound) return bound;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = loadKoffi();
   const c = koffi.load('libc.so.6');
   bound = {
     koffi,

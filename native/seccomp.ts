@@ -12,7 +12,7 @@
 // kernel's SECCOMP_RET_* encoding (constants.ts SECCOMP), compare operators and filter
 // attributes are libseccomp enums.
 
-import { createRequire } from 'node:module';
+import { koffi as loadKoffi } from './koffi.js';
 import { readFileSync } from 'node:fs';
 import { SyscallError, TsrunError } from '../src/errors.js';
 import { SECCOMP } from './constants.js';
@@ -92,7 +92,7 @@ let bound: Bindings | undefined;
 let libcBound: LibcBindings | undefined;
 
 function koffiModule(): Koffi {
-  return createRequire(import.meta.url)('koffi') as Koffi;
+  return loadKoffi();
 }
 
 /** The few libc calls this module needs beside libseccomp (kept here: libc.ts is the runtime's own set). */

@@ -6,8 +6,8 @@
 // stderr. containerd keeps the last line of the file whose level is "error";
 // Podman parses the whole file as ONE JSON object, so without --debug only the
 // final error line is written to the file: warnings then go to stderr only.
-import { appendFileSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { appendFileSync, fstatSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -36,13 +36,27 @@ export function formatLine(format: LogFormat, level: LogLevel, msg: string, time
   return `time=${logrusValue(rfc3339(time))} level=${level} msg=${logrusValue(msg)}\n`;
 }
 
+/**
+ * isatty(2), asked only when a line is written. node:tty costs several ms of start-up (it
+ * loads net and stream), so it is loaded only when stderr is a character device at all.
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(STDERR).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return tty.isatty(STDERR);
+}
+
 export class Logger {
   private readonly started = Date.now();
 
   constructor(
     private readonly options: LogOptions,
     private readonly now: () => Date = () => new Date(),
-    private readonly stderrIsTerminal: boolean = isatty(STDERR),
+    private stderrIsTerminal: boolean | undefined = undefined,
   ) {}
 
   get debugEnabled(): boolean {
@@ -74,7 +88,7 @@ export class Logger {
       if (level === 'error' || (level === 'warning' && !debug)) writeStderr(`${msg}\n`);
       return;
     }
-    if (format === 'text' && this.stderrIsTerminal) {
+    if (format === 'text' && (this.stderrIsTerminal ??= stderrIsTerminal())) {
       const secs = String(Math.floor((Date.now() - this.started) / 1000)).padStart(4, '0');
       writeStderr(`${TERMINAL_LEVEL[level]}[${secs}] ${msg}\n`);
       return;

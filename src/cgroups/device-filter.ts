@@ -203,7 +203,7 @@ export function emulateDeviceRules(rules: readonly DeviceRule[]): DeviceRuleSet 
   const emu = new Emulator();
   for (const rule of rules) emu.apply(rule);
   const exceptions = [...emu.exceptions.values()]
-    .sort((a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type))
+    .sort((a, b) => a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)) // not localeCompare: ICU's collator costs ~10 ms to set up
     .map((e) => ({ type: e.type, major: e.major, minor: e.minor, access: accessText(e.access) }));
   return { defaultAllow: emu.defaultAllow, exceptions };
 }
