@@ -24,6 +24,7 @@ import type { ContainerRecord, Lock, StateStore } from '../state/store.js';
 import { stateOutput } from '../state/status.js';
 import { runHooks } from './hooks.js';
 import { probeLsm } from './lsm.js';
+import { copyUp } from './copy-up.js';
 import { homeOf, sourceProbe } from './probe.js';
 import { userNamespaceFd } from './userns-fd.js';
 import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
@@ -198,6 +199,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
     });
     containerPid = session.pid;
 
+    let copyUpSource: number | undefined;
     for (;;) {
       const m = session.next();
       if (m.kind === 'error') throw builder.errorFor(m.opIndex, m.errno);
@@ -231,6 +233,22 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
             sendToSeccompAgent(spec.linux.seccomp, fd, stateOutput({ ...record, pid: containerPid }, 'creating'));
           } finally {
             libc.close(fd);
+          }
+          break;
+        }
+        case SYNC.COPY_UP_SOURCE:
+          if (m.fd === null) throw new TsrunError('tmpcopyup: the container init sent no directory');
+          copyUpSource = m.fd;
+          break;
+        case SYNC.COPY_UP_TARGET: {
+          const source = copyUpSource;
+          copyUpSource = undefined;
+          if (m.fd === null || source === undefined) throw new TsrunError('tmpcopyup: the container init sent no tmpfs');
+          try {
+            copyUp(source, m.fd);
+          } finally {
+            libc.close(source);
+            libc.close(m.fd);
           }
           break;
         }

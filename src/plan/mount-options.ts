@@ -4,7 +4,6 @@
 // filesystem data string made of every option the table does not know (as
 // runc: `size=64k`, `mode=755`, `newinstance` pass through). Pure.
 import { MOUNT_ATTR, MS } from '../../native/constants.js';
-import { UnsupportedError } from '../errors.js';
 
 type MsName = keyof typeof MS;
 type AttrName = Exclude<keyof typeof MOUNT_ATTR, 'MOUNT_ATTR_SIZE_VER0' | 'MOUNT_ATTR__ATIME'>;
@@ -113,14 +112,11 @@ export interface ParsedMountOptions {
   readonly recursive: MountAttrChange | undefined;
   /** The filesystem-specific data string (unknown options, comma-joined). */
   readonly data: string;
+  /** runc's `tmpcopyup`: a tmpfs gets a copy of what the image has at its destination. */
+  readonly tmpcopyup: boolean;
   /** `idmap` (the mount's top only) or `ridmap` (its whole tree). */
   readonly idmap: 'idmap' | 'ridmap' | undefined;
 }
-
-/** Options a config can give that tsrun does not implement (yet): refused, never ignored. */
-const REFUSED: Readonly<Record<string, string>> = {
-  tmpcopyup: 'tmpcopyup (a runc extension) is not supported',
-};
 
 export function parseMountOptions(options: readonly string[], field: string): ParsedMountOptions {
   let flags = 0;
@@ -132,10 +128,13 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
   let rclr = 0;
   let anyRecursive = false;
   let idmap: 'idmap' | 'ridmap' | undefined;
+  let tmpcopyup = false;
   const data: string[] = [];
   options.forEach((option, i) => {
-    const refused = REFUSED[option];
-    if (refused !== undefined) throw new UnsupportedError(`${field}/${i}`, refused);
+    if (option === 'tmpcopyup') {
+      tmpcopyup = true;
+      return;
+    }
     if (option === 'idmap' || option === 'ridmap') {
       idmap = option;
       return;
@@ -188,6 +187,7 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
     propagation,
     recursive: anyRecursive ? { set: rset, clear: rclr } : undefined,
     data: data.join(','),
+    tmpcopyup,
     idmap,
   };
 }

@@ -12,13 +12,14 @@
 // the ones asked for change (flags the kernel locks in a user namespace stay).
 import { resolve } from 'node:path';
 import { AT, MNT, MOUNT_ATTR, MS, NEW_MOUNT_API } from '../../native/constants.js';
-import { fdPath, flags, flagsValue, imm, nul, str, type ProgramBuilder, type Reg } from '../../native/program.js';
+import { fdPath, flags, flagsValue, imm, nul, regArg, str, type ProgramBuilder, type Reg } from '../../native/program.js';
 import { UnsupportedError } from '../errors.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { needsDevSetup, planDevices } from './devices.js';
 import { mkdirAllInRoot, mountAttr, openInRoot, pathComponents } from './in-root.js';
 import { bindAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
+import { SYNC } from './sync.js';
 
 /** Facts about the host the rootfs planner needs, read by the caller (src/lifecycle/probe.ts). */
 export interface SourceProbe {
@@ -150,6 +151,10 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
   b.syscall('mount', [str(source), fdPath(target), str(fstype), flagsValue(MS, mountFlags, 'MS_'), labelled ? str(labelled) : nul()], {
     label: `mount ${fstype} on ${m.destination}`,
   });
+  if (parsed.tmpcopyup) {
+    if (fstype !== 'tmpfs') throw new UnsupportedError(`${field}/options`, 'tmpcopyup applies to tmpfs mounts only');
+    planCopyUp(ctx, m.destination, target);
+  }
   b.syscall('close', [target]);
   if (parsed.recursive) {
     // Reopened: the fd from before the mount names the directory under it.
@@ -159,6 +164,22 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
     });
     b.syscall('close', [target]);
   }
+}
+
+/**
+ * tmpcopyup (runc's extension, which Podman uses for every tmpfs): what the
+ * image has at the destination is copied into the new tmpfs. `under` still
+ * names the directory beneath the mount (opened before it); the tmpfs root is
+ * opened now; both fds go to tsrun, which copies between them (a copy is no
+ * job for a program without loops).
+ */
+function planCopyUp(ctx: PlanContext, destination: string, under: Reg): void {
+  const { b, regs } = ctx;
+  const tmpfs = regs.scratch[2];
+  openInRoot(b, regs.rootfs, destination, tmpfs, { directory: true });
+  b.sync(SYNC.COPY_UP_SOURCE, regArg(under), { sendFd: true, label: `send the image's ${destination} for tmpcopyup` });
+  b.sync(SYNC.COPY_UP_TARGET, regArg(tmpfs), { sendFd: true, label: `copy the image's ${destination} into its tmpfs` });
+  b.syscall('close', [tmpfs]);
 }
 
 function planPropagation(ctx: PlanContext, m: Mount, parsed: ParsedMountOptions): void {

@@ -14,6 +14,10 @@ export const SYNC = {
   EXEC_READY: 5,
   /** seccomp: the filter is loaded with a listener; its fd comes with the message, tsrun hands it to listenerPath. */
   SECCOMP_LISTENER: 6,
+  /** tmpcopyup: the fd of the image's directory under a new tmpfs comes with the message; tsrun keeps it. */
+  COPY_UP_SOURCE: 7,
+  /** tmpcopyup: the fd of the new tmpfs comes with the message; tsrun copies the source into it, then replies. */
+  COPY_UP_TARGET: 8,
 } as const;
 
 export type SyncCode = (typeof SYNC)[keyof typeof SYNC];

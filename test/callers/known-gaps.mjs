@@ -3,7 +3,4 @@
 // Such a scenario still runs: its failure is printed as GAP (and counted as skipped), and when it
 // passes the run says so: then delete its line here.
 export const KNOWN_GAPS = {
-  // podman --read-only mounts tmpfs on /tmp, /var/tmp and /run with the runc extension tmpcopyup.
-  'podman: --read-only (rootfs read-only, /tmp a writable tmpfs)':
-    "tmpfs mount option tmpcopyup refused: '/mounts/N/options/M: tmpcopyup (a runc extension) is not supported'",
 };

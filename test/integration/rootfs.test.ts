@@ -256,4 +256,31 @@ describe.skipIf(!isRoot || !hasBusybox)('root filesystem (root, busybox-static)'
     // Host root's file: unmapped (the overflow id) through a plain bind, container root through the idmapped one.
     expect(r.stdout.trim().split('\n')).toEqual(['65534:65534', '0:0']);
   });
+
+  it('tmpcopyup fills a tmpfs with what the image has there (modes, owners, symlinks), even on a read-only root', () => {
+    const spec = minimalSpec(['sh', '-c', 'stat -c "%n %a %u:%g %F" /data/a /data/sub /data/sub/b; readlink /data/link; grep " /data " /proc/self/mountinfo | cut -d" " -f9; echo new > /data/c && cat /data/c']);
+    spec.root = { path: 'rootfs', readonly: true };
+    spec.mounts = [...(spec.mounts ?? []), { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] }];
+    const b = bundleFor(spec, 'copyup1', (bb) => {
+      mkdirSync(join(bb.rootfs, 'data', 'sub'), { recursive: true });
+      writeFileSync(join(bb.rootfs, 'data', 'a'), 'A');
+      chmodSync(join(bb.rootfs, 'data', 'a'), 0o640);
+      spawnSync('chown', ['1000:1001', join(bb.rootfs, 'data', 'a')]);
+      chmodSync(join(bb.rootfs, 'data', 'sub'), 0o711);
+      writeFileSync(join(bb.rootfs, 'data', 'sub', 'b'), 'B');
+      symlinkSync('/etc/passwd', join(bb.rootfs, 'data', 'link'));
+    });
+    const r = tsrun(b, ['run', 'copyup1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      '/data/a 640 1000:1001 regular file',
+      '/data/sub 711 0:0 directory',
+      '/data/sub/b 644 0:0 regular file',
+      '/etc/passwd',
+      'tmpfs',
+      'new',
+    ]);
+    // The image itself is untouched.
+    expect(existsSync(join(b.rootfs, 'data', 'c'))).toBe(false);
+  });
 });

@@ -68,9 +68,9 @@ describe('mount options', () => {
     expect((p.recursive?.clear ?? 0) & MOUNT_ATTR.MOUNT_ATTR__ATIME).toBe(MOUNT_ATTR.MOUNT_ATTR__ATIME);
   });
 
-  it('refuses options tsrun does not implement, naming the option', () => {
-    expect(() => parseMountOptions(['bind', 'tmpcopyup'], '/mounts/3/options')).toThrow(UnsupportedError);
-    expect(() => parseMountOptions(['bind', 'tmpcopyup'], '/mounts/3/options')).toThrow(/\/mounts\/3\/options\/1/);
+  it('recognises runc\'s tmpcopyup and the idmap options, keeping them out of the data string', () => {
+    expect(parseMountOptions(['tmpcopyup', 'mode=755'], 'f')).toMatchObject({ tmpcopyup: true, data: 'mode=755' });
+    expect(parseMountOptions(['rbind', 'ridmap'], 'f')).toMatchObject({ idmap: 'ridmap', data: '' });
   });
 
   it('gives a bind mount only the attributes asked for, so locked flags stay', () => {
@@ -179,12 +179,23 @@ describe('rootfs program', () => {
     expect(ops.some((l) => l.includes('chroot('))).toBe(true);
   });
 
+  it('tmpcopyup hands tsrun the directory under the tmpfs and the tmpfs, in that order, after the mount', () => {
+    const ops = program(spec({ mounts: [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] }] }));
+    const mount = ops.findIndex((l) => l.includes('mount tmpfs on /run'));
+    const src = ops.findIndex((l) => /sync\(code=7, <r\d+>, \+fd\)/.test(l));
+    const dst = ops.findIndex((l) => /sync\(code=8, <r\d+>, \+fd\)/.test(l));
+    expect(mount).toBeGreaterThan(0);
+    expect(src).toBeGreaterThan(mount);
+    expect(dst).toBeGreaterThan(src);
+    expect(ops[mount]).toContain('"mode=755"');
+  });
+
   it('creates the process cwd inside the rootfs', () => {
     expect(program(spec()).some((l) => l.includes('create the directory /work in the container root'))).toBe(true);
   });
 
   it('refuses what it does not implement, naming the field', () => {
-    expect(() => refuseUnsupportedRootfsFields(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/x', options: ['bind', 'tmpcopyup'] }] }))).toThrow(/\/mounts\/0\/options\/1/);
+    expect(() => program(spec({ mounts: [{ destination: '/x', type: 'proc', source: 'proc', options: ['tmpcopyup'] }] }))).toThrow(/\/mounts\/0\/options: tmpcopyup applies to tmpfs mounts only/);
     expect(() => refuseUnsupportedRootfsFields(spec({ linux: { rootfsPropagation: 'bogus' as 'shared' } }))).toThrow(/\/linux\/rootfsPropagation/);
   });
 
