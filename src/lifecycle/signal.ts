@@ -29,9 +29,9 @@ export function signalInit(record: ContainerRecord, signal: number): void {
 }
 
 /** Signals every process of the container's cgroup (runc `kill --all`). */
-export function signalAll(record: ContainerRecord, signal: number): void {
+export function signalAll(record: ContainerRecord, signal: number, initGone = false): void {
   if (record.cgroupPath === undefined) {
-    signalInit(record, signal);
+    if (!initGone) signalInit(record, signal);
     return;
   }
   for (const pid of cgroupPids(record.cgroupPath)) {

@@ -6,7 +6,7 @@ import { IllegalStateError, RUNC_MESSAGES } from '../errors.js';
 export const STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
 export type Status = (typeof STATUSES)[number];
 
-export const OPERATIONS = ['start', 'kill', 'delete', 'forceDelete', 'pause', 'resume', 'exec', 'update', 'events', 'ps', 'state'] as const;
+export const OPERATIONS = ['start', 'kill', 'killAll', 'delete', 'forceDelete', 'pause', 'resume', 'exec', 'update', 'events', 'ps', 'state'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 interface Rule {
@@ -26,6 +26,9 @@ export const TRANSITIONS: Readonly<Record<Operation, Rule>> = {
   },
   // runtime.md: kill of a container that is neither `created` nor `running` MUST error; a paused one still takes signals (runc).
   kill: { allowed: ['created', 'running', 'paused'], refusal: notRunning },
+  // kill --all signals whatever is left in the cgroup: runc accepts it for a stopped container too
+  // (containerd's shim sends it after the init exited, to reap the rest).
+  killAll: { allowed: ['created', 'running', 'paused', 'stopped'], refusal: notRunning },
   // runtime.md: delete of a container that is not `stopped` MUST error and have no effect. Deviation, as
   // runc: a `created` container (never started) is deleted too; containerd's shim deletes created tasks
   // without --force and relies on it.

@@ -7,6 +7,7 @@ import type { Operation, Status } from '../../src/state/machine.js';
 const EXPECTED: Record<Operation, Status[]> = {
   start: ['created'],
   kill: ['created', 'running', 'paused'],
+  killAll: ['created', 'running', 'paused', 'stopped'],
   delete: ['created', 'stopped'],
   forceDelete: ['created', 'running', 'paused', 'stopped'],
   pause: ['created', 'running'],

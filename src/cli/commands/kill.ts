@@ -10,8 +10,10 @@ const kill: CommandRunner<CommandOf<'kill'>> = async (command, ctx) => {
   const store = await ctx.store();
   const { lock, record } = store.lock(command.id);
   try {
-    assertAllowed('kill', currentStatus(record, store.containerDir(command.id)));
-    if (command.all) signalAll(record, signal);
+    const status = currentStatus(record, store.containerDir(command.id));
+    assertAllowed(command.all ? 'killAll' : 'kill', status);
+    // A stopped container's init is gone (its pid may be reused): only the cgroup's processes are signalled.
+    if (command.all) signalAll(record, signal, status === 'stopped');
     else signalInit(record, signal);
   } finally {
     lock.release();
