@@ -1,7 +1,11 @@
 // Signalling a container's processes without PID-reuse races: open a pidfd,
 // then check that the pid still has the start time recorded at create; the
 // pidfd then names that very process whatever happens to the pid later.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
+import { writeCgroupFile } from '../cgroups/apply.js';
 import { cgroupPids } from '../cgroups/manager.js';
 import { SyscallError, TsrunError } from '../errors.js';
 import { isSameLiveProcess } from '../state/proc.js';
@@ -32,6 +36,12 @@ export function signalInit(record: ContainerRecord, signal: number): void {
 export function signalAll(record: ContainerRecord, signal: number, initGone = false): void {
   if (record.cgroupPath === undefined) {
     if (!initGone) signalInit(record, signal);
+    return;
+  }
+  // cgroup.kill (Linux 5.14+) SIGKILLs the whole subtree in the kernel: no process forked
+  // between reading cgroup.procs and signalling escapes, and frozen ones die too.
+  if (signal === SIG.SIGKILL && existsSync(join(record.cgroupPath, 'cgroup.kill'))) {
+    writeCgroupFile(record.cgroupPath, 'cgroup.kill', '1');
     return;
   }
   for (const pid of cgroupPids(record.cgroupPath)) {
