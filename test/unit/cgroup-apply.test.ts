@@ -1,4 +1,4 @@
-// The cgroup writer and the device program replacement, on a scratch
+// The cgroup writer, the freezer and the device program replacement, on a scratch
 // directory that imitates a cgroup tree and a fake bpf(): any user.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { ancestors, applyWrites, CgroupWriteError, enableControllers, writeCgrou
 import { buildDeviceFilter } from '../../src/cgroups/device-filter.js';
 import type { BpfOps } from '../../src/cgroups/devices.js';
 import { DEVICE_PROGRAM_NAME, installDeviceFilter } from '../../src/cgroups/devices.js';
+import { freeze, thaw } from '../../src/cgroups/freezer.js';
 import { hostControllers, planResources, refuseMissingControllers } from '../../src/cgroups/manager.js';
 import { planResourceWrites } from '../../src/cgroups/resources.js';
 import { UnsupportedError } from '../../src/errors.js';
@@ -208,5 +209,22 @@ describe('installDeviceFilter', () => {
     expect(() => installDeviceFilter('/cg', filter, k.ops)).toThrow('EPERM');
     expect(k.attached.map((a) => a.id)).toEqual([8]);
     expect(k.calls.at(-1)).toBe('close 3');
+  });
+});
+
+describe('freezer', () => {
+  it('writes cgroup.freeze and returns once cgroup.events says frozen', () => {
+    const m = tree({ 'a/cgroup.freeze': '0', 'a/cgroup.events': 'populated 1\nfrozen 1\n' });
+    freeze(join(m, 'a'), 100);
+    expect(read(m, 'a/cgroup.freeze')).toBe('1');
+    writeFileSync(join(m, 'a/cgroup.events'), 'populated 1\nfrozen 0\n');
+    thaw(join(m, 'a'), 100);
+    expect(read(m, 'a/cgroup.freeze')).toBe('0');
+  });
+
+  it('thaws again and fails when the cgroup does not freeze in time', () => {
+    const m = tree({ 'a/cgroup.freeze': '0', 'a/cgroup.events': 'populated 1\nfrozen 0\n' });
+    expect(() => freeze(join(m, 'a'), 50)).toThrow(/did not freeze within 50 ms.*thawed again/);
+    expect(read(m, 'a/cgroup.freeze')).toBe('0');
   });
 });
