@@ -132,7 +132,7 @@ const CREATE_OPTIONS: FlagTable = {
 };
 
 const UPDATE_FLAGS = [
-  'blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-share', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus',
+  'blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-burst', 'cpu-share', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus',
   'cpuset-mems', 'cpu-idle', 'kernel-memory', 'kernel-memory-tcp', 'memory', 'memory-reservation', 'memory-swap',
   'pids-limit', 'l3-cache-schema', 'mem-bw-schema',
 ] as const;
