@@ -6,7 +6,7 @@
 // stderr. containerd keeps the last line of the file whose level is "error";
 // Podman parses the whole file as ONE JSON object, so without --debug only the
 // final error line is written to the file: warnings then go to stderr only.
-import { appendFileSync, fstatSync, writeSync } from 'node:fs';
+import { appendFileSync, fstatSync, readlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export type LogFormat = 'text' | 'json';
@@ -38,13 +38,15 @@ export function formatLine(format: LogFormat, level: LogLevel, msg: string, time
 
 /**
  * isatty(2), asked only when a line is written. node:tty costs several ms of start-up (it
- * loads net and stream), so it is loaded only when stderr is a character device at all.
+ * loads net and stream), so it is loaded only for a character device that can be a terminal:
+ * not for a file or pipe, nor for /dev/null (where daemons send a runtime's stderr).
  */
 function stderrIsTerminal(): boolean {
   try {
     if (!fstatSync(STDERR).isCharacterDevice()) return false;
+    if (!/^\/dev\/(pts\/|tty|console)/.test(readlinkSync('/proc/self/fd/2'))) return false;
   } catch {
-    return false;
+    // no /proc: ask isatty
   }
   const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
   return tty.isatty(STDERR);
