@@ -9,7 +9,7 @@
 // creates of one id cannot both succeed. A create that died before writing
 // its record leaves a directory with no state.json or a "creating" record
 // whose creator is gone; both count as absent and are reclaimed.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError, InvalidIdError, SyscallError, TsrunError } from '../errors.js';
 import { isSameLiveProcess } from './proc.js';
@@ -175,10 +175,11 @@ export class StateStore {
   }
 
   /**
-   * Writes the record atomically: temp file, rename over state.json. No fsync, as runc: the
-   * rename is atomic against a crash of tsrun, and nothing here needs to survive a power loss
-   * (containers do not; the default root /run is a tmpfs). Two fsyncs cost milliseconds per
-   * create on a disk-backed --root.
+   * Writes the record atomically: temp file, fsync, rename over state.json. The rename is
+   * atomic against a crash of tsrun; the fsync makes sure that after a power loss state.json
+   * is the old record or the new one, never an empty or torn file (a free no-op on the
+   * default root /run, a tmpfs). The directory is not fsynced: losing the rename itself
+   * leaves the previous, consistent record.
    */
   write(record: ContainerRecord): void {
     const dir = this.containerDir(record.id);
@@ -186,6 +187,7 @@ export class StateStore {
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify(record));
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
