@@ -117,4 +117,17 @@ describe.skipIf(!isRoot || !hasBusybox)('exec (root, busybox-static)', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/Cpus_allowed_list:\s+0$/m);
   });
+
+  it('refuses exec into a paused container unless --ignore-paused, as runc', () => {
+    const b = running('ex9');
+    expect(tsrun(b, ['pause', 'ex9']).status).toBe(0);
+    try {
+      const r = tsrun(b, ['exec', 'ex9', 'true']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/cannot exec in a paused container/);
+    } finally {
+      expect(tsrun(b, ['resume', 'ex9']).status).toBe(0);
+    }
+    expect(tsrun(b, ['exec', 'ex9', 'true']).status).toBe(0);
+  });
 });
