@@ -118,7 +118,7 @@ describe.skipIf(!isRoot || !hasBusybox)('exec (root, busybox-static)', () => {
     expect(r.stdout).toMatch(/Cpus_allowed_list:\s+0$/m);
   });
 
-  it('refuses exec into a paused container unless --ignore-paused, as runc', () => {
+  it('refuses exec into a paused container with runc\'s message, and execs again after resume', () => {
     const b = running('ex9');
     expect(tsrun(b, ['pause', 'ex9']).status).toBe(0);
     try {
