@@ -16,7 +16,8 @@
 // Never touches process.stdout/process.stderr: libuv would make the caller's pipes O_NONBLOCK,
 // and the container would inherit that.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +113,9 @@ export function startStub(opts: StubOptions): StubSession {
   const [mine, theirs] = libc.socketpair();
   let child: ChildProcess;
   try {
+    // node:child_process is loaded here, not on import: commands that only might run a stub
+    // (start, delete: hooks) do not pay the milliseconds it costs to load.
+    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     child = spawn(path, [String(3 + preserved.length)], {
       stdio: [...opts.stdio, ...preserved, theirs],
       env: { ...(opts.env ?? {}) },
