@@ -17,12 +17,12 @@ import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
 import { refuseUnsupportedRootfsFields } from '../plan/rootfs.js';
 import { SYNC } from '../plan/sync.js';
 import { formatWarning, loadBundle } from '../spec/load.js';
-import type { IDMapping, Spec } from '../spec/types.js';
+import type { HookName, IDMapping, Spec } from '../spec/types.js';
 import { readLastCap } from '../spec/validate/host.js';
 import { readProcStat } from '../state/proc.js';
 import type { ContainerRecord, Lock, StateStore } from '../state/store.js';
-import { stateOutput } from '../state/status.js';
-import { runHooks } from './hooks.js';
+import { stateOutput, type StateOutput } from '../state/status.js';
+import { HookError, runHooks, runHooksWarning } from './hooks.js';
 import { probeLsm } from './lsm.js';
 import { copyUp } from './copy-up.js';
 import { homeOf, sourceProbe } from './probe.js';
@@ -47,6 +47,7 @@ export interface Created {
 }
 
 const EXEC_FIFO_MODE = 0o622;
+const CREATE_HOOKS: readonly HookName[] = ['prestart', 'createRuntime', 'createContainer'];
 const STATE_OCI_VERSION_FALLBACK = '1.3.0';
 
 /** RFC 3339 with nanoseconds, as runc's `created`. */
@@ -122,6 +123,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
   const preserveFds = listen + req.preserveFds;
 
   const lock = store.reserve(req.id);
+  let hookState: StateOutput | undefined;
   const undo: (() => void)[] = [() => store.remove(req.id)];
   let session: StubSession | undefined;
   let containerPid = 0;
@@ -221,6 +223,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
           break;
         case SYNC.CREATE_HOOKS: {
           const state = stateOutput({ ...record, pid: containerPid }, 'creating');
+          hookState = state;
           runHooks('prestart', spec.hooks?.prestart, state, { kind: 'runtime' });
           runHooks('createRuntime', spec.hooks?.createRuntime, state, { kind: 'runtime' });
           runHooks('createContainer', spec.hooks?.createContainer, state, { kind: 'container', pid: containerPid, pathIn: 'runtime' });
@@ -277,6 +280,11 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       }
     }
     lock.release();
+    // runtime.md: when a prestart, createRuntime or createContainer hook fails, the container is
+    // stopped and the lifecycle goes on to the poststop hooks (their failures are warnings).
+    if (err instanceof HookError && CREATE_HOOKS.includes(err.hookName) && hookState !== undefined) {
+      runHooksWarning('poststop', spec.hooks?.poststop, { ...hookState, status: 'stopped' }, { kind: 'runtime' }, (m) => logger.warn(m));
+    }
     throw err;
   }
 }

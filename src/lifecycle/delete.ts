@@ -10,7 +10,7 @@ import type { Spec } from '../spec/types.js';
 import { assertAllowed } from '../state/machine.js';
 import { currentStatus, stateOutput } from '../state/status.js';
 import type { StateStore } from '../state/store.js';
-import { runHooks } from './hooks.js';
+import { runHooksWarning } from './hooks.js';
 import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
 
 const KILL_WAIT_MS = 10_000;
@@ -35,11 +35,7 @@ export function deleteContainer(id: string, force: boolean, store: StateStore, l
     }
     store.remove(id);
     const spec = record.config as Spec;
-    try {
-      runHooks('poststop', spec.hooks?.poststop, stateOutput(record, 'stopped'), { kind: 'runtime' });
-    } catch (err) {
-      logger.warn((err as Error).message);
-    }
+    runHooksWarning('poststop', spec.hooks?.poststop, stateOutput(record, 'stopped'), { kind: 'runtime' }, (m) => logger.warn(m));
   } finally {
     lock.release();
   }

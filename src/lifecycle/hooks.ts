@@ -22,7 +22,7 @@ export class HookError extends TsrunError {
     readonly hookName: HookName,
     readonly index: number,
     readonly hook: Hook,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${hookName} hook #${index} (${hook.path}): ${reason}`);
   }
@@ -110,5 +110,21 @@ export function runHooks(name: HookName, hooks: readonly Hook[] | undefined, sta
     const outcome = place.kind === 'runtime' ? runInRuntimeNamespace(hook, input) : runInContainerNamespaces(hook, input, place.pid, place.pathIn);
     const failure = hookFailure(outcome, hook.timeout);
     if (failure !== undefined) throw new HookError(name, index, hook, failure);
+  });
+}
+
+/**
+ * Runs every hook of one kind even when some fail, reporting each failure to
+ * `warn`: runtime.md for poststop ("the remaining hooks and lifecycle continue").
+ */
+export function runHooksWarning(name: HookName, hooks: readonly Hook[] | undefined, state: StateOutput, place: HookPlace, warn: (message: string) => void): void {
+  (hooks ?? []).forEach((hook, index) => {
+    try {
+      runHooks(name, [hook], state, place);
+    } catch (err) {
+      if (!(err instanceof HookError)) throw err;
+      // runHooks numbered it 0 of a one-hook list: name the hook by its place in the config.
+      warn(new HookError(name, index, hook, err.reason).message);
+    }
   });
 }

@@ -2,7 +2,7 @@
 // opening the write end), read its byte: the init goes on to execve. Then the
 // fifo is removed (the status becomes running) and poststart hooks run.
 import { rmSync } from 'node:fs';
-import { O, POLL } from '../../native/constants.js';
+import { O, POLL, SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
@@ -11,8 +11,10 @@ import { isSameLiveProcess } from '../state/proc.js';
 import { currentStatus, stateOutput } from '../state/status.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { runHooks } from './hooks.js';
+import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
 
 const POLL_INTERVAL_MS = 100;
+const STOP_WAIT_MS = 10_000;
 
 /** Reads the start byte, giving up if the init dies before it writes it. */
 function releaseInit(fifo: string, record: ContainerRecord): void {
@@ -33,15 +35,35 @@ export function startContainer(id: string, store: StateStore): ContainerRecord {
   try {
     assertAllowed('start', currentStatus(record, store.containerDir(id)));
     const spec = record.config as Spec;
+    // runtime.md: a failing startContainer or (1.3) poststart hook is an error, and the container
+    // is stopped; `delete` then runs the poststop hooks and removes it.
+    const stopOnFailure = (run: () => void): void => {
+      try {
+        run();
+      } catch (err) {
+        stopContainer(record);
+        throw err;
+      }
+    };
     // Inside the container, after start is called and before its process runs (the init waits on the fifo).
-    runHooks('startContainer', spec.hooks?.startContainer, stateOutput(record, 'created'), { kind: 'container', pid: record.pid, pathIn: 'container' });
+    stopOnFailure(() => runHooks('startContainer', spec.hooks?.startContainer, stateOutput(record, 'created'), { kind: 'container', pid: record.pid, pathIn: 'container' }));
     const fifo = store.execFifoPath(id);
     releaseInit(fifo, record);
     rmSync(fifo, { force: true });
-    // runtime-spec 1.3: a failing poststart hook fails start (the container keeps running; the caller decides).
-    runHooks('poststart', spec.hooks?.poststart, stateOutput(record, 'running'), { kind: 'runtime' });
+    stopOnFailure(() => runHooks('poststart', spec.hooks?.poststart, stateOutput(record, 'running'), { kind: 'runtime' }));
     return record;
   } finally {
     lock.release();
   }
+}
+
+/** Kills every process of the container and waits for the init to be gone. */
+function stopContainer(record: ContainerRecord): void {
+  try {
+    signalAll(record, SIG.SIGKILL);
+    signalInit(record, SIG.SIGKILL);
+  } catch (err) {
+    if (!(err instanceof ProcessGoneError)) throw err;
+  }
+  waitGone(record, STOP_WAIT_MS);
 }

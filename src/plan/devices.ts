@@ -6,6 +6,7 @@
 import { AT, NEW_MOUNT_API, S } from '../../native/constants.js';
 import { flags } from '../../native/program.js';
 import type { DeviceType, LinuxDevice, Spec } from '../spec/types.js';
+import { ConfigError } from '../errors.js';
 import type { PlanContext } from './context.js';
 import { mkdirAllInRoot, openInRoot, pathComponents } from './in-root.js';
 
@@ -83,8 +84,35 @@ function planDevice(ctx: PlanContext, dev: LinuxDevice, hostDevPath: string): vo
 }
 
 /** Emits the device nodes, /dev/ptmx and the /dev symlinks. Call after the config's mounts. */
-export function planDevices(ctx: PlanContext, opts: { hostHasKcore: boolean }): void {
+/** What the image has at a path: nothing, a device node, or something else. */
+export type ExistingNode = { readonly kind: 'missing' } | { readonly kind: 'device'; readonly type: 'c' | 'b' | 'p'; readonly major: number; readonly minor: number } | { readonly kind: 'other' };
+
+export interface DevicePlanOptions {
+  readonly hostHasKcore: boolean;
+  /** Destinations of the config's mounts: a device below one lands on that fresh mount, not on the image. */
+  readonly mounted: readonly string[];
+  /** What the image has at a container path (symlinks resolved inside the rootfs). */
+  readonly existing: (path: string) => ExistingNode;
+}
+
+/**
+ * config-linux.md: "If a file already exists at path that does not match the requested
+ * device, the runtime MUST generate an error." Checked against the image before anything
+ * is created; a device below a mount of the config (the usual tmpfs /dev) lands on that.
+ */
+function checkExisting(dev: LinuxDevice, index: number, opts: DevicePlanOptions): void {
+  const path = `/${pathComponents(dev.path).join('/')}`;
+  if (opts.mounted.some((m) => m === '/' || path.startsWith(`${m}/`))) return;
+  const found = opts.existing(path);
+  if (found.kind === 'missing') return;
+  const want = dev.type === 'u' ? 'c' : dev.type;
+  const same = found.kind === 'device' && found.type === want && (want === 'p' || (found.major === (dev.major ?? 0) && found.minor === (dev.minor ?? 0)));
+  if (!same) throw new ConfigError('config.json', [{ path: `/linux/devices/${index}/path`, message: `${dev.path} already exists in the rootfs and is not that device` }]);
+}
+
+export function planDevices(ctx: PlanContext, opts: DevicePlanOptions): void {
   if (!needsDevSetup(ctx.spec)) return;
+  (ctx.spec.linux?.devices ?? []).forEach((dev, i) => checkExisting(dev, i, opts));
   const { b, regs } = ctx;
   const dir = regs.scratch[0];
   for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev, dev.path);

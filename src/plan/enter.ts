@@ -26,11 +26,9 @@ const ENTERABLE = JOIN_ORDER.filter((t) => t !== 'pid' && t !== 'time');
 
 export function buildEnterProgram(req: EnterRequest, b = new ProgramBuilder()): ProgramBuilder {
   const exe = b.reg();
-  // No O_CLOEXEC: a #! script is run by its interpreter through /proc/self/fd/N.
-  const openExe = (): void => {
-    b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(req.executable), b.O.O_PATH, 0], { label: `open ${req.executable}`, result: exe });
-  };
-  if (!req.pathInContainer) openExe();
+  // Resolved in tsrun's mount namespace, before any setns. No O_CLOEXEC: a #! script is run
+  // by its interpreter through /proc/self/fd/N.
+  if (!req.pathInContainer) b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(req.executable), b.O.O_PATH, 0], { label: `open ${req.executable}`, result: exe });
   // The container's root as its process sees it (with --no-pivot it is a chroot, not the namespace's root).
   const root = req.pathInContainer ? b.reg() : undefined;
   if (root) {
@@ -51,7 +49,10 @@ export function buildEnterProgram(req: EnterRequest, b = new ProgramBuilder()): 
   if (root) {
     b.syscall('fchdir', [root], { label: "enter the container's root" });
     b.syscall('chroot', [str('.')], { label: "chroot to the container's root" });
-    openExe();
+    // By path: a #! script then gets its own path, not /dev/fd/N, which the container's
+    // /proc (another PID namespace) cannot resolve for this process.
+    b.syscall('execve', [str(req.executable), ptrArray(req.argv), ptrArray(req.env)], { label: `exec ${req.executable}` });
+    return b;
   }
   b.syscall('execveat', [exe, str(''), ptrArray(req.argv), ptrArray(req.env), flags(AT, 'AT_EMPTY_PATH')], { label: `exec ${req.executable}` });
   return b;

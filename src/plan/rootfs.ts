@@ -16,7 +16,7 @@ import { fdPath, flags, flagsValue, imm, nul, regArg, str, type ProgramBuilder, 
 import { UnsupportedError } from '../errors.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
-import { needsDevSetup, planDevices } from './devices.js';
+import { needsDevSetup, planDevices, type ExistingNode } from './devices.js';
 import { mkdirAllInRoot, mountAttr, openInRoot, pathComponents } from './in-root.js';
 import { bindAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
 import { SYNC } from './sync.js';
@@ -35,6 +35,8 @@ export interface SourceProbe {
   resolveInRootfs(rootfs: string, path: string): string;
   /** SELinux is enabled: linux.mountLabel becomes the context= option of the container's own filesystems. */
   readonly selinuxEnabled?: boolean;
+  /** What the image has at a container path (linux.devices must not replace something else). */
+  existingNode?(rootfs: string, path: string): ExistingNode;
   /** /proc/kcore exists: /dev/core is linked to it. */
   readonly hostHasKcore: boolean;
 }
@@ -231,11 +233,11 @@ export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe, trees: Re
   b.syscall('umask', [0], { label: 'clear the umask for setup' });
   const prop = rootPropagationFlags(spec) ?? MS.MS_SLAVE | MS.MS_REC;
   b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, prop, 'MS_'), nul()], { label: 'set the propagation of / in the container mount namespace' });
-  if (prop & MS.MS_SHARED) {
-    // pivot_root refuses a shared parent mount (runc: rootfsParentMountPrivate).
-    const parent = probe.mountPointOf(ctx.rootfs);
-    b.syscall('mount', [nul(), str(parent), nul(), flags(MS, 'MS_PRIVATE'), nul()], { label: `make ${parent}, the mount holding the rootfs, private` });
-  }
+  // pivot_root refuses a shared parent mount (runc: rootfsParentMountPrivate). With a
+  // non-recursive rootfsPropagation ("private", "slave") the mount holding the rootfs may
+  // still be shared (a bundle under a shared mount on a systemd host): always make it private.
+  const parent = probe.mountPointOf(ctx.rootfs);
+  b.syscall('mount', [nul(), str(parent), nul(), flags(MS, 'MS_PRIVATE'), nul()], { label: `make ${parent}, the mount holding the rootfs, private` });
   b.syscall('mount', [str(ctx.rootfs), str(ctx.rootfs), str('bind'), flags(MS, 'MS_BIND', 'MS_REC'), nul()], { label: `bind mount the rootfs ${ctx.rootfs} on itself` });
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(ctx.rootfs), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
     label: `open the rootfs ${ctx.rootfs}`,
@@ -243,7 +245,7 @@ export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe, trees: Re
   });
   const earlier: string[] = [];
   (spec.mounts ?? []).forEach((m, i) => planMount(ctx, m, i, probe, earlier, trees));
-  planDevices(ctx, { hostHasKcore: probe.hostHasKcore });
+  planDevices(ctx, { hostHasKcore: probe.hostHasKcore, mounted: earlier, existing: (path) => probe.existingNode?.(ctx.rootfs, path) ?? { kind: 'missing' } });
   const cwd = spec.process?.cwd;
   if (cwd) mkdirAllInRoot(b, regs.rootfs, cwd, regs.scratch[0]);
 }

@@ -1,6 +1,6 @@
 // Real containers through the real tsrun binary, from a busybox bundle.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -224,11 +224,19 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
 
   it('a failing createRuntime hook fails create and leaves nothing behind', () => {
     const spec = minimalSpec(['true']);
-    spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 7'] }] };
+    const mark = join(tmpdir(), `tsrun-poststop-${process.pid}`);
+    spec.hooks = {
+      createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 7'] }],
+      // runtime.md: after a failing create hook the lifecycle goes on to the poststop hooks, all of them.
+      poststop: [{ path: '/bin/false' }, { path: '/bin/sh', args: ['sh', '-c', `cat > ${mark}`] }],
+    };
     const b = bundleFor(spec, 'hookfail');
     const r = tsrunToFiles(b, ['create', 'hookfail']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/createRuntime hook #0 \(\/bin\/sh\): exited with status 7: nope/);
+    expect(r.stderr).toMatch(/level=warning msg="poststop hook #0 \(\/bin\/false\)/);
+    expect(JSON.parse(readFileSync(mark, 'utf8'))).toMatchObject({ id: 'hookfail', status: 'stopped' });
+    rmSync(mark, { force: true });
     expect(readdirSync(b.root)).toEqual([]);
     expect(existsSync(join(CGROUP_MOUNT, 'hookfail'))).toBe(false);
   });
@@ -253,6 +261,22 @@ describe.skipIf(!isRoot || !hasBusybox)('container lifecycle (root, busybox-stat
     const r = tsrun(b, ['start', 'pshook']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/poststart hook #0/);
+    // runtime-spec 1.3: and the container is stopped
+    expect(state(b, 'pshook').status).toBe('stopped');
+  });
+
+  it('a failing startContainer hook fails start and stops the container; a #! script runs as a hook', () => {
+    const spec = minimalSpec(['sleep', '30']);
+    spec.hooks = { startContainer: [{ path: '/hook.sh' }, { path: '/bin/false' }] };
+    const b = bundleFor(spec, 'schook');
+    writeFileSync(join(b.rootfs, 'hook.sh'), '#!/bin/sh\necho script-ran > /tmp/ran\n');
+    chmodSync(join(b.rootfs, 'hook.sh'), 0o755);
+    expect(tsrunToFiles(b, ['create', 'schook']).status).toBe(0);
+    const r = tsrun(b, ['start', 'schook']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/startContainer hook #1 \(\/bin\/false\)/);
+    expect(readFileSync(join(b.rootfs, 'tmp', 'ran'), 'utf8')).toBe('script-ran\n');
+    expect(state(b, 'schook').status).toBe('stopped');
   });
 
   it('passes preserved fds at 3.. and nothing else', () => {

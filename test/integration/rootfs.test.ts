@@ -283,4 +283,17 @@ describe.skipIf(!isRoot || !hasBusybox)('root filesystem (root, busybox-static)'
     // The image itself is untouched.
     expect(existsSync(join(b.rootfs, 'data', 'c'))).toBe(false);
   });
+
+  it('refuses a linux.devices path where the image has something else, and leaves it alone', () => {
+    const spec = minimalSpec(['true']);
+    spec.linux = { ...spec.linux, devices: [{ path: '/opt/fuse', type: 'c', major: 10, minor: 229 }] };
+    const b = bundleFor(spec, 'devx1', (bb) => {
+      mkdirSync(join(bb.rootfs, 'opt'));
+      writeFileSync(join(bb.rootfs, 'opt', 'fuse'), 'keep me');
+    });
+    const r = tsrunToFiles(b, ['create', 'devx1']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\/linux\/devices\/0\/path: \/opt\/fuse already exists in the rootfs and is not that device/);
+    expect(readFileSync(join(b.rootfs, 'opt', 'fuse'), 'utf8')).toBe('keep me');
+  });
 });
