@@ -235,9 +235,12 @@ export function planRootfsMounts(ctx: PlanContext, probe: SourceProbe, trees: Re
   b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, prop, 'MS_'), nul()], { label: 'set the propagation of / in the container mount namespace' });
   // pivot_root refuses a shared parent mount (runc: rootfsParentMountPrivate). With a
   // non-recursive rootfsPropagation ("private", "slave") the mount holding the rootfs may
-  // still be shared (a bundle under a shared mount on a systemd host): always make it private.
+  // still be shared (a bundle under a shared mount on a systemd host): always take it out of
+  // its peer group: as a slave when the propagation is (r)slave, so the host's mounts still
+  // show in the container; else private (an unbindable parent could not be bound from).
   const parent = probe.mountPointOf(ctx.rootfs);
-  b.syscall('mount', [nul(), str(parent), nul(), flags(MS, 'MS_PRIVATE'), nul()], { label: `make ${parent}, the mount holding the rootfs, private` });
+  const parentFlag = prop & MS.MS_SLAVE ? 'MS_SLAVE' : 'MS_PRIVATE';
+  b.syscall('mount', [nul(), str(parent), nul(), flags(MS, parentFlag), nul()], { label: `make ${parent}, the mount holding the rootfs, ${parentFlag === 'MS_PRIVATE' ? 'private' : 'a slave'}` });
   b.syscall('mount', [str(ctx.rootfs), str(ctx.rootfs), str('bind'), flags(MS, 'MS_BIND', 'MS_REC'), nul()], { label: `bind mount the rootfs ${ctx.rootfs} on itself` });
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(ctx.rootfs), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
     label: `open the rootfs ${ctx.rootfs}`,

@@ -135,6 +135,9 @@ describe('rootfs program', () => {
     const shared = program(spec({ linux: { rootfsPropagation: 'shared' } }));
     expect(shared.filter((l) => /\(NULL, "\/", NULL, MS_SHARED, NULL\)/.test(l))).toHaveLength(2);
     expect(shared.some((l) => l.includes('the mount holding the rootfs, private'))).toBe(true);
+    // pivot_root needs the rootfs's parent mount out of any peer group: a slave keeps host mounts coming (rslave, slave)
+    expect(ops.some((l) => l.includes('the mount holding the rootfs, a slave'))).toBe(true);
+    expect(program(spec({ linux: { rootfsPropagation: 'private' } })).some((l) => l.includes('the mount holding the rootfs, private'))).toBe(true);
   });
 
   it('bind mounts through open_tree + mount_setattr + move_mount, file destinations as files', () => {
