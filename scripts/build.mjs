@@ -6,7 +6,7 @@
 //      V8's code cache for it (see bin/tsrun.js and README, "Performance")
 //   4. the C stub (native/stub) with the system C compiler
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,10 @@ if (!existsSync(join(root, 'native/stub/tsrun-stub'))) {
  */
 async function bundle() {
   const out = join(root, 'dist/bundle/tsrun.cjs');
-  rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
+  // Written aside and renamed over the old one: a tsrun started during a build (other tests
+  // running) finds either bundle, never none. Its caches then no longer match until rewritten
+  // below: slower for a moment, never wrong.
+  const tmp = `${out}.${process.pid}.tmp`;
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -53,19 +56,25 @@ async function bundle() {
   try {
     await esbuild.build({
       entryPoints: [join(root, 'src/cli/main.ts')],
-      outfile: out,
+      outfile: tmp,
       bundle: true,
       platform: 'node',
       target: 'node20',
       format: 'cjs',
       external: ['koffi'],
-      // import.meta does not exist in CommonJS: native/ resolves koffi and the stub from it.
-      define: { 'import.meta.url': '__tsrun_import_meta_url' },
-      banner: { js: 'var __tsrun_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+      // import.meta does not exist in CommonJS: native/ resolves koffi and the stub from its url,
+      // computed when asked (most commands never do: no node:url, no URL at start-up).
+      define: { 'import.meta': '__tsrun_import_meta' },
+      banner: {
+        // "use strict" first: esbuild's own comes after the banner, where it is no directive.
+        js: '"use strict";\nvar __tsrun_import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; }, dirname: __dirname, filename: __filename };',
+      },
       legalComments: 'none',
       logLevel: 'warning',
     });
+    renameSync(tmp, out);
   } catch {
+    rmSync(tmp, { force: true });
     console.error('tsrun build: bundling with esbuild failed');
     process.exit(1);
   }
