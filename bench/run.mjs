@@ -38,6 +38,10 @@ Measures tsrun, runc and crun side by side (see bench/README.md).
   --runtimes a,b,...  only these runtimes (default tsrun,runc,crun)
   --tsrun 'CMD ...'   how to run tsrun (default: node bin/tsrun.js of this tree;
                       also the TSRUN_BENCH_TSRUN environment variable)
+  --tsrun-before 'CMD ...'
+                      a second tsrun (e.g. a copy of an earlier build) measured in
+                      the same rounds: column tsrun-before, and tsrun/before and
+                      before−floor beside tsrun's figures
   --out FILE          where to write the JSON (default: $TMPDIR/tsrun-bench/<time>.json)
   --baseline FILE     compare the medians with an earlier JSON result
   --list-rows         print the row ids and what they measure
@@ -54,6 +58,7 @@ function parseArgs(argv) {
     rows: /** @type {string[] | undefined} */ (undefined),
     runtimes: ALL_RUNTIMES,
     tsrun: (process.env.TSRUN_BENCH_TSRUN ?? '').trim() ? (process.env.TSRUN_BENCH_TSRUN ?? '').trim().split(/\s+/) : [process.execPath, DEFAULT_TSRUN],
+    tsrunBefore: /** @type {string[] | undefined} */ (undefined),
     out: '',
     baseline: '',
     listRows: false,
@@ -103,6 +108,9 @@ function parseArgs(argv) {
         break;
       case '--tsrun':
         o.tsrun = value().trim().split(/\s+/);
+        break;
+      case '--tsrun-before':
+        o.tsrunBefore = value().trim().split(/\s+/);
         break;
       case '--out':
         o.out = resolve(value());
@@ -159,7 +167,12 @@ const started = new Date();
 const runTag = Math.random().toString(36).slice(2, 7);
 const base = mkdtempSync(join(os.tmpdir(), `tsrun-bench-${runTag}-`));
 const runner = new Runner(join(base, 'stderr.txt'));
-const runtimes = discoverRuntimes({ base, names: opts.runtimes, tsrun: opts.tsrun });
+const runtimes = discoverRuntimes({
+  base,
+  names: opts.tsrunBefore ? [...opts.runtimes, 'tsrun-before'] : opts.runtimes,
+  tsrun: opts.tsrun,
+  tsrunBefore: opts.tsrunBefore,
+});
 const timeBin = ['/usr/bin/time'].find((p) => existsSync(p));
 const nodeEmpty = join(base, 'empty.mjs');
 writeFileSync(nodeEmpty, '');
@@ -233,7 +246,7 @@ const json = {
   machine: { hostname: os.hostname(), kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
   node: process.version,
   method: 'wall clock (process.hrtime) around child_process.spawnSync, stdout to /dev/null, stderr to a file; participants interleaved and rotated each round; median of counted rounds; ratios = median of per-round ratios',
-  options: { repeats: opts.repeats, warmup: opts.warmup, parallel: opts.parallel, rows: opts.rows ?? null, drop: opts.drop },
+  options: { repeats: opts.repeats, warmup: opts.warmup, parallel: opts.parallel, rows: opts.rows ?? null, drop: opts.drop, tsrunBefore: opts.tsrunBefore?.join(' ') ?? null },
   config: {
     from: specFrom,
     changes: ['process.args ["/bin/true"] (kill, exec: ["/bin/sleep", "86400"])', 'process.terminal false', 'root.path: the shared rootfs', ...opts.drop.map((p) => `${p} removed`)],
@@ -263,6 +276,7 @@ if (results.length > 0) {
   console.log(table(json.rows, names));
   console.log('');
   console.log('tsrun/runc, tsrun/crun: median of per-round ratios (>1: tsrun slower or bigger). node floor: `node -e 0` (× the tsrun processes per sample). tsrun−floor: per-round tsrun minus that floor.');
+  if (opts.tsrunBefore) console.log('tsrun-before: the --tsrun-before command in the same rounds; tsrun/before and before−floor as above.');
   console.log('Every time includes the harness spawn cost (row "spawn /bin/true").');
   const why = reasons(json.rows);
   if (why.length > 0) {

@@ -41,15 +41,33 @@ export function derive(s) {
       overFloor = Number.isFinite(paired) ? paired : t.median - floor;
     }
   }
-  return { tsrunOverRunc: ratio('runc'), tsrunOverCrun: ratio('crun'), floor, tsrunMinusFloor: overFloor };
+  const b = s.cells[BEFORE];
+  let beforeOverFloor = NaN;
+  if (f?.available && s.procs && b?.available) {
+    const paired = pairedMedian(b.rounds, f.rounds, (x, y) => x - y * s.procs);
+    beforeOverFloor = Number.isFinite(paired) ? paired : b.median - floor;
+  }
+  return {
+    tsrunOverRunc: ratio('runc'),
+    tsrunOverCrun: ratio('crun'),
+    floor,
+    tsrunMinusFloor: overFloor,
+    ...(b ? { tsrunOverBefore: ratio(BEFORE), beforeMinusFloor: beforeOverFloor } : {}),
+  };
 }
+
+/** The optional second tsrun (bench/run.mjs --tsrun-before). */
+const BEFORE = 'tsrun-before';
 
 /**
  * @param {any[]} results  row results of measureRow
  * @param {string[]} names  runtime names, in column order
  */
 export function table(results, names) {
-  const header = ['measurement', 'unit', ...names, FLOOR, 'tsrun/runc', 'tsrun/crun', 'tsrun−floor'];
+  const withBefore = names.includes(BEFORE);
+  const header = ['measurement', 'unit', ...names, FLOOR, 'tsrun/runc', 'tsrun/crun', 'tsrun−floor', ...(withBefore ? ['tsrun/before', 'before−floor'] : [])];
+  const signed = (/** @type {number | undefined} */ x) => (x !== undefined && Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${fmt(x)}` : '');
+  const times = (/** @type {number | undefined} */ x) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(2)}×` : '');
   /** @type {string[][]} */
   const lines = [];
   for (const r of results) {
@@ -69,7 +87,8 @@ export function table(results, names) {
         floorText,
         Number.isFinite(d.tsrunOverRunc) ? `${d.tsrunOverRunc.toFixed(2)}×` : '',
         Number.isFinite(d.tsrunOverCrun) ? `${d.tsrunOverCrun.toFixed(2)}×` : '',
-        Number.isFinite(d.tsrunMinusFloor) ? `${d.tsrunMinusFloor >= 0 ? '+' : ''}${fmt(d.tsrunMinusFloor)}` : '',
+        signed(d.tsrunMinusFloor),
+        ...(withBefore ? [times(d.tsrunOverBefore), signed(d.beforeMinusFloor)] : []),
       ]);
     }
   }

@@ -95,11 +95,12 @@ function buildCrunShim(base) {
 }
 
 /**
- * Finds the runtimes; a missing one is reported, never fatal.
- * @param {{ base: string, names: string[], tsrun: string[] }} opts
+ * Finds the runtimes; a missing one is reported, never fatal. `tsrun-before`
+ * is a second tsrun command (an earlier build) measured like tsrun.
+ * @param {{ base: string, names: string[], tsrun: string[], tsrunBefore?: string[] }} opts
  * @returns {Runtime[]}
  */
-export function discoverRuntimes({ base, names, tsrun }) {
+export function discoverRuntimes({ base, names, tsrun, tsrunBefore }) {
   const view = describeView();
   const pureV2 = inPureV2View();
   /** @type {Runtime[]} */
@@ -109,8 +110,8 @@ export function discoverRuntimes({ base, names, tsrun }) {
     mkdirSync(root, { recursive: true });
     /** @type {Runtime} */
     const rt = { name, argv0: '', baseArgs: [], env: withoutPreload(process.env), root, available: true, reason: '', version: '', view, notes: [] };
-    if (name === 'tsrun') {
-      const [argv0 = process.execPath, ...rest] = tsrun;
+    if (name === 'tsrun' || name === 'tsrun-before') {
+      const [argv0 = process.execPath, ...rest] = name === 'tsrun' ? tsrun : (tsrunBefore ?? []);
       rt.argv0 = argv0;
       rt.baseArgs = rest;
       const script = rest.find((a) => a.endsWith('.js') || a.endsWith('.mjs'));
@@ -179,7 +180,7 @@ export function rtCmd(rt, args) {
  */
 export function defaultSpec(runtimes, dir) {
   const order = ['runc', 'crun', 'tsrun'];
-  const candidates = [...runtimes].filter((r) => r.available).sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const candidates = [...runtimes].filter((r) => r.available && order.includes(r.name)).sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const rt of candidates) {
     mkdirSync(dir, { recursive: true });
     const args = rt.name === 'tsrun' ? [...rt.baseArgs, 'spec', '--bundle', dir] : [...rt.baseArgs, 'spec'];
