@@ -12,7 +12,7 @@
 import { koffi as loadKoffi } from './koffi.js';
 import { SyscallError } from '../src/errors.js';
 import { BPF } from './constants.js';
-import { errnoMessage, errnoName } from './errno.js';
+import { errnoMessage, errnoName, errnoNumber } from './errno.js';
 import { syscallNumber } from './syscalls.js';
 
 type Koffi = typeof import('koffi');
@@ -59,6 +59,10 @@ function fail(what: string, object: string, errno: number, detail?: string): nev
 }
 
 // ---- BPF_PROG_LOAD -----------------------------------------------------------------------
+
+const EAGAIN = errnoNumber('EAGAIN') as number;
+/** libbpf's count of load attempts on EAGAIN. */
+const LOAD_RETRIES = 5;
 
 // prog_type u32 @0, insn_cnt u32 @4, insns u64 @8, license u64 @16, log_level u32 @24,
 // log_size u32 @28, log_buf u64 @32, kern_version u32 @40, prog_flags u32 @44,
@@ -111,7 +115,9 @@ function loadOnce(insns: Uint8Array, license: string, name: string, withLog: boo
 export function loadCgroupDeviceProgram(insns: Uint8Array, license: string, name = ''): number {
   if (insns.length === 0 || insns.length % INSN_SIZE !== 0) throw new RangeError(`an eBPF program is a non-empty multiple of ${INSN_SIZE} bytes, not ${insns.length}`);
   checkName(name);
-  const first = loadOnce(insns, license, name, false);
+  // A signal during verification makes the load fail with EAGAIN: retry, as libbpf does.
+  let first = loadOnce(insns, license, name, false);
+  for (let tries = 1; first.fd === -EAGAIN && tries < LOAD_RETRIES; tries++) first = loadOnce(insns, license, name, false);
   if (first.fd >= 0) return first.fd;
   const errno = -first.fd;
   const again = loadOnce(insns, license, name, true);

@@ -30,7 +30,6 @@ import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
 import { differingNamespaces } from './enter.js';
 import { homeOf } from './probe.js';
 import { receivePtyMaster } from './run.js';
-import { relayTerminal } from './tty-relay.js';
 import { forwardSignals, waitForExit } from './wait.js';
 
 /** The exec command line as parsed (runc's flags), without its name. */
@@ -187,7 +186,8 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
     if (pair) libc.close(pair[0]);
   }
   if (req.detach) return 0;
-  const relay = master === undefined ? undefined : relayTerminal(master);
+  // node:tty (and the stream modules it brings) only when there is a terminal to relay.
+  const relay = master === undefined ? undefined : (await import('./tty-relay.js')).relayTerminal(master);
   const stopForwarding = forwardSignals(pidfd);
   try {
     return await waitForExit(pidfd, pid, readProcStat(pid)?.startTime ?? '');

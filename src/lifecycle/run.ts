@@ -12,7 +12,6 @@ import type { CreateRequest } from './create.js';
 import { createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
-import { relayTerminal } from './tty-relay.js';
 import { forwardSignals, waitForExit } from './wait.js';
 
 export interface RunRequest extends CreateRequest {
@@ -36,7 +35,8 @@ export async function runContainer(req: RunRequest, store: StateStore, logger: L
   // Opened before start: the process cannot be reaped by anyone before we hold it.
   const pidfd = req.detach ? -1 : libc.pidfdOpen(record.pid);
   // Before start: the process finds the right window size from its first instruction.
-  const relay = master === undefined ? undefined : relayTerminal(master);
+  // node:tty (and the stream modules it brings) only when there is a terminal to relay.
+  const relay = master === undefined ? undefined : (await import('./tty-relay.js')).relayTerminal(master);
   try {
     try {
       startContainer(req.id, store);
