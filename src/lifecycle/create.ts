@@ -17,7 +17,7 @@ import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
 import { refuseUnsupportedRootfsFields } from '../plan/rootfs.js';
 import { SYNC } from '../plan/sync.js';
 import { formatWarning, loadBundle } from '../spec/load.js';
-import type { HookName, IDMapping, Spec } from '../spec/types.js';
+import type { HookName, IDMapping, Process, Spec } from '../spec/types.js';
 import { readLastCap } from '../spec/validate/host.js';
 import { readProcStat } from '../state/proc.js';
 import type { ContainerRecord, Lock, StateStore } from '../state/store.js';
@@ -26,8 +26,8 @@ import { HookError, runHooks, runHooksWarning } from './hooks.js';
 import { probeLsm } from './lsm.js';
 import { copyUp } from './copy-up.js';
 import { homeOf, sourceProbe } from './probe.js';
-import { userNamespaceFd } from './userns-fd.js';
-import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
+import { userNamespaceFd, writeIdMaps } from './userns-fd.js';
+import { compileSeccomp, handOverListener } from './seccomp.js';
 
 export interface CreateRequest {
   readonly id: string;
@@ -63,10 +63,6 @@ export function writePidFile(path: string, pid: number): void {
   renameSync(tmp, abs);
 }
 
-function idMapText(mappings: readonly IDMapping[] | undefined): string {
-  return (mappings ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
 /** Host uid/gid that container root maps to (the owner the exec fifo needs), or 0 without a mapping. */
 function hostIdOfRoot(mappings: readonly IDMapping[] | undefined): number {
   const m = (mappings ?? []).find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
@@ -89,8 +85,8 @@ function listenFds(): number {
   return Number.isInteger(n) && n > 0 && process.env.LISTEN_PID === String(process.pid) ? n : 0;
 }
 
-/** Config fields that no milestone so far implements: refused before anything is created. */
-function refuseUnsupported(spec: Spec, req: CreateRequest): void {
+/** Config fields that no milestone so far implements: refused before anything is created. Returns the process to run. */
+function refuseUnsupported(spec: Spec, req: CreateRequest): Process {
   if (spec.process === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
   if (req.consoleSocket !== undefined && spec.process.terminal !== true) {
     throw new TsrunError('--console-socket given but process.terminal is not true');
@@ -101,21 +97,20 @@ function refuseUnsupported(spec: Spec, req: CreateRequest): void {
   refuseUnsupportedProcessFields(spec);
   refuseUnsupportedRootfsFields(spec);
   if (req.rootless) throw new UnsupportedError('--rootless', 'rootless containers are not supported yet');
+  return spec.process;
 }
 
 export function createContainer(req: CreateRequest, store: StateStore, logger: Logger): Created {
   const loaded = loadBundle(req.bundle, { rootless: req.rootless });
   for (const w of loaded.warnings) logger.warn(formatWarning(w));
   const { spec, bundle, rootfs } = loaded;
-  refuseUnsupported(spec, req);
+  const process_ = refuseUnsupported(spec, req);
   if (spec.linux?.mountLabel && !sourceProbe.selinuxEnabled) logger.warn('/linux/mountLabel is ignored: SELinux is not enabled on this host (as runc)');
   // Resources are translated and checked against the host's controllers here, before anything exists.
   const cgroupPlan = planCgroup(spec, req.id);
   // Compiled before anything exists: a profile libseccomp refuses, or no libseccomp, fails cleanly.
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   for (const note of seccomp?.notes ?? []) logger.debug(note);
-  const process_ = spec.process;
-  if (process_ === undefined) throw new UnsupportedError('/process', 'create needs a process to run');
   const listen = listenFds();
   let env = processEnv(process_.env ?? [], homeOf(rootfs, process_.user.uid));
   // Socket activation passes through (runc): the fds come first, LISTEN_PID is the container's init.
@@ -163,8 +158,8 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
 
     const idmapFds = idmappedMounts(spec).map(({ index, uid, gid }) => ({ index, fd: userNamespaceFd(uid, gid) }));
     undo.push(() => idmapFds.forEach(({ fd }) => libc.close(fd)));
-    const ownConsoleFd = req.consoleSocket !== undefined && spec.process?.terminal === true;
-    const consoleFd = ownConsoleFd ? libc.connectUnix(req.consoleSocket as string) : spec.process?.terminal ? req.consoleSocketFd : undefined;
+    const ownConsoleFd = req.consoleSocket !== undefined && process_.terminal === true;
+    const consoleFd = ownConsoleFd ? libc.connectUnix(req.consoleSocket as string) : process_.terminal ? req.consoleSocketFd : undefined;
     const { builder } = buildContainerProgram({
       spec,
       bundle,
@@ -219,7 +214,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
           joinCgroup(cgroup.dir, session.pid);
           break;
         case SYNC.ID_MAPS:
-          writeIdMaps(session.pid, spec, req.rootless);
+          writeIdMaps(session.pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { denySetgroups: req.rootless });
           break;
         case SYNC.CREATE_HOOKS: {
           const state = stateOutput({ ...record, pid: containerPid }, 'creating');
@@ -229,16 +224,9 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
           runHooks('createContainer', spec.hooks?.createContainer, state, { kind: 'container', pid: containerPid, pathIn: 'runtime' });
           break;
         }
-        case SYNC.SECCOMP_LISTENER: {
-          const { fd } = m;
-          if (fd === null || spec.linux?.seccomp === undefined) throw new TsrunError('the container init reported a seccomp listener without its fd');
-          try {
-            sendToSeccompAgent(spec.linux.seccomp, fd, stateOutput({ ...record, pid: containerPid }, 'creating'));
-          } finally {
-            libc.close(fd);
-          }
+        case SYNC.SECCOMP_LISTENER:
+          handOverListener(spec.linux?.seccomp, m.fd, stateOutput({ ...record, pid: containerPid }, 'creating'));
           break;
-        }
         case SYNC.COPY_UP_SOURCE:
           if (m.fd === null) throw new TsrunError('tmpcopyup: the container init sent no directory');
           copyUpSource = m.fd;
@@ -287,12 +275,4 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
     }
     throw err;
   }
-}
-
-/** uid_map, then setgroups (deny when unprivileged: the kernel requires it), then gid_map, written from outside. */
-export function writeIdMaps(pid: number, spec: Spec, rootless: boolean): void {
-  const linux = spec.linux;
-  writeFileSync(`/proc/${pid}/uid_map`, idMapText(linux?.uidMappings));
-  if (rootless) writeFileSync(`/proc/${pid}/setgroups`, 'deny');
-  writeFileSync(`/proc/${pid}/gid_map`, idMapText(linux?.gidMappings));
 }

@@ -26,7 +26,7 @@ import type { Command } from '../cli/parse.js';
 import type { Logger } from '../log.js';
 import { writePidFile } from './create.js';
 import { probeLsm } from './lsm.js';
-import { compileSeccomp, sendToSeccompAgent } from './seccomp.js';
+import { compileSeccomp, handOverListener } from './seccomp.js';
 import { differingNamespaces } from './enter.js';
 import { homeOf } from './probe.js';
 import { receivePtyMaster } from './run.js';
@@ -110,7 +110,6 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
   if (!(status === 'paused' && req.ignorePaused)) assertAllowed('exec', status);
   const config = record.config as Spec;
   const proc = execProcess(config.process, req);
-  if (proc.args === undefined || proc.args.length === 0) throw new UsageError('exec: either --process or a command to run is required');
   const spec: Spec = { ...config, process: proc };
   refuseUnsupportedProcessFields(spec);
   if (req.consoleSocket !== undefined && !proc.terminal) throw new TsrunError('--console-socket given but the process has no terminal (use --tty)');
@@ -159,13 +158,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
       if (m.code === SYNC.CGROUP) {
         if (cgroupDir !== undefined) joinCgroup(cgroupDir, session.pid);
       } else if (m.code === SYNC.SECCOMP_LISTENER) {
-        const { fd } = m;
-        if (fd === null || spec.linux?.seccomp === undefined) throw new TsrunError('the exec process reported a seccomp listener without its fd');
-        try {
-          sendToSeccompAgent(spec.linux.seccomp, fd, stateOutput(record, 'running'));
-        } finally {
-          libc.close(fd);
-        }
+        handOverListener(spec.linux?.seccomp, m.fd, stateOutput(record, 'running'));
       } else if (m.code === SYNC.EXEC_READY) {
         if (pair) master = receivePtyMaster(pair[0]);
         if (req.pidFile !== undefined) writePidFile(req.pidFile, pid);

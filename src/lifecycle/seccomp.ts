@@ -178,3 +178,16 @@ export function sendToSeccompAgent(s: LinuxSeccomp, notifyFd: number, state: Sta
     libc.close(sock);
   }
 }
+
+/**
+ * The SECCOMP_LISTENER sync point of create and exec: the listener fd the stub sent goes to
+ * the agent at listenerPath, then tsrun's copy is closed.
+ */
+export function handOverListener(s: LinuxSeccomp | undefined, fd: number | null, state: StateOutput): void {
+  if (fd === null || s === undefined) throw new TsrunError('the container process reported a seccomp listener without its fd');
+  try {
+    sendToSeccompAgent(s, fd, state);
+  } finally {
+    libc.close(fd);
+  }
+}
