@@ -8,7 +8,7 @@ import { flags } from '../../native/program.js';
 import type { DeviceType, LinuxDevice, Spec } from '../spec/types.js';
 import { ConfigError } from '../errors.js';
 import type { PlanContext } from './context.js';
-import { mkdirAllInRoot, openInRoot, pathComponents } from './in-root.js';
+import { mkdirAllInRoot, moveTreeInto, normalizePath, openInRoot, pathComponents } from './in-root.js';
 
 const DEFAULT_DEVICE_MODE = 0o666;
 
@@ -40,14 +40,13 @@ export function makedev(major: number, minor: number): bigint {
 
 /** /dev is set up by tsrun unless the config bind-mounts something over /dev itself (as runc). */
 export function needsDevSetup(spec: Spec): boolean {
-  return !(spec.mounts ?? []).some((m) => pathComponents(m.destination).join('/') === 'dev' && (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'));
+  return !(spec.mounts ?? []).some((m) => normalizePath(m.destination) === '/dev' && (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'));
 }
 
 /** Default devices, overridden by `linux.devices` of the same path, in a stable order. */
 export function devicesToCreate(spec: Spec): LinuxDevice[] {
   const byPath = new Map<string, LinuxDevice>();
-  for (const d of DEFAULT_DEVICES) byPath.set(`/${pathComponents(d.path).join('/')}`, d);
-  for (const d of spec.linux?.devices ?? []) byPath.set(`/${pathComponents(d.path).join('/')}`, d);
+  for (const d of [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])]) byPath.set(normalizePath(d.path), d);
   return [...byPath.values()];
 }
 
@@ -57,21 +56,16 @@ function splitParent(path: string): { parent: string; name: string } {
   return { parent: `/${parts.join('/')}`, name };
 }
 
-function planDevice(ctx: PlanContext, dev: LinuxDevice, hostDevPath: string): void {
+function planDevice(ctx: PlanContext, dev: LinuxDevice): void {
   const { b, regs } = ctx;
   const [dir, target, tree] = regs.scratch;
   const { parent, name } = splitParent(dev.path);
   mkdirAllInRoot(b, regs.rootfs, parent, dir);
   if (ctx.userNamespace) {
-    // mknod is refused in a user namespace: bind the host's device node over an empty file.
+    // mknod is refused in a user namespace: bind the host's device node of the same path over an empty file.
     mkdirAllInRoot(b, regs.rootfs, dev.path, dir, 'file');
-    b.syscall('open_tree', [flags(AT, 'AT_FDCWD'), hostDevPath, flags(NEW_MOUNT_API, 'OPEN_TREE_CLONE', 'OPEN_TREE_CLOEXEC')], { label: `open the host device ${hostDevPath}`, result: tree });
-    openInRoot(b, regs.rootfs, dev.path, target);
-    b.syscall('move_mount', [tree, '', target, '', flags(NEW_MOUNT_API, 'MOVE_MOUNT_F_EMPTY_PATH', 'MOVE_MOUNT_T_EMPTY_PATH')], {
-      label: `bind the host device ${hostDevPath} on ${dev.path}`,
-    });
-    b.syscall('close', [tree]);
-    b.syscall('close', [target]);
+    b.syscall('open_tree', [flags(AT, 'AT_FDCWD'), dev.path, flags(NEW_MOUNT_API, 'OPEN_TREE_CLONE', 'OPEN_TREE_CLOEXEC')], { label: `open the host device ${dev.path}`, result: tree });
+    moveTreeInto(b, regs.rootfs, tree, dev.path, target, `bind the host device ${dev.path} on ${dev.path}`);
     return;
   }
   openInRoot(b, regs.rootfs, parent, dir, { directory: true });
@@ -83,7 +77,6 @@ function planDevice(ctx: PlanContext, dev: LinuxDevice, hostDevPath: string): vo
   b.syscall('close', [dir]);
 }
 
-/** Emits the device nodes, /dev/ptmx and the /dev symlinks. Call after the config's mounts. */
 /** What the image has at a path: nothing, a device node, or something else. */
 export type ExistingNode = { readonly kind: 'missing' } | { readonly kind: 'device'; readonly type: 'c' | 'b' | 'p'; readonly major: number; readonly minor: number } | { readonly kind: 'other' };
 
@@ -101,7 +94,7 @@ export interface DevicePlanOptions {
  * is created; a device below a mount of the config (the usual tmpfs /dev) lands on that.
  */
 function checkExisting(dev: LinuxDevice, index: number, opts: DevicePlanOptions): void {
-  const path = `/${pathComponents(dev.path).join('/')}`;
+  const path = normalizePath(dev.path);
   if (opts.mounted.some((m) => m === '/' || path.startsWith(`${m}/`))) return;
   const found = opts.existing(path);
   if (found.kind === 'missing') return;
@@ -110,12 +103,13 @@ function checkExisting(dev: LinuxDevice, index: number, opts: DevicePlanOptions)
   if (!same) throw new ConfigError('config.json', [{ path: `/linux/devices/${index}/path`, message: `${dev.path} already exists in the rootfs and is not that device` }]);
 }
 
+/** Emits the device nodes, /dev/ptmx and the /dev symlinks. Call after the config's mounts. */
 export function planDevices(ctx: PlanContext, opts: DevicePlanOptions): void {
   if (!needsDevSetup(ctx.spec)) return;
   (ctx.spec.linux?.devices ?? []).forEach((dev, i) => checkExisting(dev, i, opts));
   const { b, regs } = ctx;
   const dir = regs.scratch[0];
-  for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev, dev.path);
+  for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev);
   // The pty slave is bound here after pivot_root (planTerminal).
   if (ctx.spec.process?.terminal) mkdirAllInRoot(b, regs.rootfs, '/dev/console', dir, 'file');
   mkdirAllInRoot(b, regs.rootfs, '/dev', dir);

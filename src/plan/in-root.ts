@@ -5,8 +5,8 @@
 // directories are created one component at a time, each mkdirat relative to
 // a directory fd that openat2 resolved inside the root (mkdirat never follows
 // a symlink in its last component). Pure: emits ops.
-import { MOUNT_ATTR, RESOLVE, S } from '../../native/constants.js';
-import { bytes, struct, type Arg, type ProgramBuilder, type Reg } from '../../native/program.js';
+import { AT, MOUNT_ATTR, NEW_MOUNT_API, RESOLVE, S } from '../../native/constants.js';
+import { bytes, flags, str, struct, type Arg, type ProgramBuilder, type Reg } from '../../native/program.js';
 
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
@@ -41,6 +41,38 @@ export function pathComponents(path: string): string[] {
     else out.push(part);
   }
   return out;
+}
+
+/** "/a/../b//c" -> "/b/c": the absolute, lexically clean form of a path inside the root. */
+export function normalizePath(path: string): string {
+  return `/${pathComponents(path).join('/')}`;
+}
+
+/**
+ * mount_setattr(2) of the mount at `where` (a register with an fd: the mount or detached tree
+ * it names, AT_EMPTY_PATH; or a path), recursively or not. Returns the op index.
+ */
+export function setMountAttr(
+  b: ProgramBuilder,
+  where: Reg | string,
+  attr: Arg,
+  opts: { recursive?: boolean; label: string; okErrnos?: readonly string[] },
+): number {
+  const byFd = typeof where !== 'string';
+  const names: ('AT_EMPTY_PATH' | 'AT_RECURSIVE')[] = [...(byFd ? (['AT_EMPTY_PATH'] as const) : []), ...(opts.recursive ? (['AT_RECURSIVE'] as const) : [])];
+  const dirfd = byFd ? where : flags(AT, 'AT_FDCWD');
+  return b.syscall('mount_setattr', [dirfd, byFd ? '' : str(where), flags(AT, ...names), attr, MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+    label: opts.label,
+    ...(opts.okErrnos ? { okErrnos: opts.okErrnos } : {}),
+  });
+}
+
+/** Moves the detached mount `tree` onto `destination` inside the root, then closes both fds (`target` is scratch). */
+export function moveTreeInto(b: ProgramBuilder, root: Reg, tree: Reg, destination: string, target: Reg, label: string): void {
+  openInRoot(b, root, destination, target);
+  b.syscall('move_mount', [tree, '', target, '', flags(NEW_MOUNT_API, 'MOVE_MOUNT_F_EMPTY_PATH', 'MOVE_MOUNT_T_EMPTY_PATH')], { label });
+  b.syscall('close', [tree]);
+  b.syscall('close', [target]);
 }
 
 /** Opens `path` inside the root held by `root` (O_PATH), into `into`. Returns the op index. */

@@ -8,9 +8,9 @@
 // resolves to an executable; finally execve. The seccomp filter goes in at one
 // of three points (src/plan/seccomp.ts says which and why).
 // Pure: emits ops. Fields no milestone implements yet are refused up front.
-import { AT, CAP, CAPABILITY_VERSION, CLOSE_RANGE, F, IOPRIO, ioprioValue, PERSONALITY, PR, RLIMIT } from '../../native/constants.js';
+import { AT, CAPABILITY_VERSION, CLOSE_RANGE, F, IOPRIO, ioprioValue, PERSONALITY, PR, RLIMIT } from '../../native/constants.js';
 import { bytes, flags, imm, ptrArray, regArg, str, type ProgramBuilder } from '../../native/program.js';
-import { capabilityNumber } from '../capabilities.js';
+import { capabilityName, capabilityNumber } from '../capabilities.js';
 import { UnsupportedError } from '../errors.js';
 import type { LinuxCapabilities, Process, Spec } from '../spec/types.js';
 import { normalizeSysctlKey } from '../spec/validate/sysctl.js';
@@ -36,6 +36,8 @@ export interface ProcessSecurity {
 }
 
 const DEFAULT_UMASK = 0o022;
+/** What a $PATH candidate that is not there (or not reachable) fails with: try the next one. */
+const NOT_THIS_CANDIDATE = ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP'] as const;
 const X_OK = 1;
 
 /** Process and Linux fields that are part of the spec but not implemented yet: refused, naming the field. */
@@ -201,7 +203,8 @@ export function planProcessAttributes(ctx: PlanContext, host: HostProbe, securit
     // EPERM without the capability in the inheritable set: runc goes on, and validation has warned.
     b.syscall('prctl', [flags(PR, 'PR_CAP_AMBIENT'), flags(PR, 'PR_CAP_AMBIENT_RAISE'), imm(n, name), 0, 0], { label: `raise the ambient capability ${name}`, okErrnos: ['EPERM'] });
   }
-  b.syscall('umask', [imm(p.user.umask ?? DEFAULT_UMASK, `0${(p.user.umask ?? DEFAULT_UMASK).toString(8)}`)], { label: 'set the umask' });
+  const umask = p.user.umask ?? DEFAULT_UMASK;
+  b.syscall('umask', [imm(umask, `0${umask.toString(8)}`)], { label: 'set the umask' });
   b.syscall('chdir', [str(p.cwd)], { label: `chdir to ${p.cwd}` });
   planExecutableCheck(ctx);
   // A listener fd must reach tsrun before the sync channel closes.
@@ -209,7 +212,7 @@ export function planProcessAttributes(ctx: PlanContext, host: HostProbe, securit
 }
 
 function capName(n: number): string {
-  return Object.entries(CAP).find(([, v]) => v === n)?.[0] ?? `capability ${n}`;
+  return capabilityName(n) ?? `capability ${n}`;
 }
 
 /**
@@ -230,7 +233,7 @@ function planExecutableCheck(ctx: PlanContext): void {
     b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(path), b.O.O_PATH | b.O.O_CLOEXEC, 0], {
       label: `look up ${path}`,
       result: cand,
-      okErrnos: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP'],
+      okErrnos: NOT_THIS_CANDIDATE,
     });
     b.syscall('dup3', [cand, regArg(found), b.O.O_CLOEXEC], { label: `take ${path}`, okErrnos: ['EBADF'] });
     b.syscall('close', [cand], { label: `close ${path}`, okErrnos: ['EBADF'] });
@@ -257,7 +260,7 @@ export function planExec(ctx: PlanContext, env: readonly string[], preserveFds: 
     const last = i === candidates.length - 1;
     b.syscall('execve', [str(path), ptrArray(args), ptrArray(env)], {
       label: last ? `exec ${path}` : `exec ${path} (trying $PATH)`,
-      ...(last ? {} : { okErrnos: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP'] }),
+      ...(last ? {} : { okErrnos: NOT_THIS_CANDIDATE }),
     });
   });
 }

@@ -17,7 +17,7 @@ import { UnsupportedError } from '../errors.js';
 import type { Mount, Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { needsDevSetup, planDevices, type ExistingNode } from './devices.js';
-import { mkdirAllInRoot, mountAttr, openInRoot, pathComponents } from './in-root.js';
+import { mkdirAllInRoot, mountAttr, moveTreeInto, normalizePath, openInRoot, setMountAttr } from './in-root.js';
 import { bindAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
 import { SYNC } from './sync.js';
 
@@ -51,7 +51,7 @@ export function rootPropagationFlags(spec: Spec): number | undefined {
 }
 
 function isDev(destination: string): boolean {
-  return pathComponents(destination).join('/') === 'dev';
+  return normalizePath(destination) === '/dev';
 }
 
 /** A read-only /dev is mounted read-write first (tsrun creates devices in it) and made read-only at the end, as runc. */
@@ -94,8 +94,8 @@ export function planIdmappedTrees(ctx: PlanContext, idmapped: readonly IdmappedM
     if (!(parsed.bind || m.type === 'bind')) throw new UnsupportedError(`${field}/options`, 'idmap applies to bind mounts only');
     const tree = b.reg();
     planOpenTree(b, bindSource(ctx, m, field), parsed.recursiveBind, tree, field);
-    const rec = parsed.idmap === 'ridmap' ? flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE') : flags(AT, 'AT_EMPTY_PATH');
-    b.syscall('mount_setattr', [tree, '', rec, mountAttr(MOUNT_ATTR.MOUNT_ATTR_IDMAP, 0, 0, usernsFd), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
+    setMountAttr(b, tree, mountAttr(MOUNT_ATTR.MOUNT_ATTR_IDMAP, 0, 0, usernsFd), {
+      recursive: parsed.idmap === 'ridmap',
       label: `idmap the bind mount for ${m.destination} (does its filesystem support idmapped mounts?)`,
     });
     trees.set(index, tree);
@@ -114,21 +114,12 @@ function planBindMount(ctx: PlanContext, m: Mount, field: string, parsed: Parsed
   if (!idmappedTree) planOpenTree(b, source, parsed.recursiveBind, tree, field);
   const attrs = bindAttributes(parsed);
   if (attrs.set !== 0 || attrs.clear !== 0) {
-    b.syscall('mount_setattr', [tree, '', flags(AT, 'AT_EMPTY_PATH'), mountAttr(attrs.set, attrs.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
-      label: `set the options of the bind mount on ${m.destination}`,
-    });
+    setMountAttr(b, tree, mountAttr(attrs.set, attrs.clear), { label: `set the options of the bind mount on ${m.destination}` });
   }
   if (parsed.recursive) {
-    b.syscall('mount_setattr', [tree, '', flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE'), mountAttr(parsed.recursive.set, parsed.recursive.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
-      label: `set the recursive options of the bind mount on ${m.destination}`,
-    });
+    setMountAttr(b, tree, mountAttr(parsed.recursive.set, parsed.recursive.clear), { recursive: true, label: `set the recursive options of the bind mount on ${m.destination}` });
   }
-  openInRoot(b, regs.rootfs, m.destination, target);
-  b.syscall('move_mount', [tree, '', target, '', flags(NEW_MOUNT_API, 'MOVE_MOUNT_F_EMPTY_PATH', 'MOVE_MOUNT_T_EMPTY_PATH')], {
-    label: `bind mount ${source} on ${m.destination}`,
-  });
-  b.syscall('close', [tree]);
-  b.syscall('close', [target]);
+  moveTreeInto(b, regs.rootfs, tree, m.destination, target, `bind mount ${source} on ${m.destination}`);
 }
 
 /** The data string with the SELinux mount label as runc formats it, when SELinux is enabled (runc ignores the label otherwise). */
@@ -161,9 +152,7 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
   if (parsed.recursive) {
     // Reopened: the fd from before the mount names the directory under it.
     openInRoot(b, regs.rootfs, m.destination, target, { directory: true });
-    b.syscall('mount_setattr', [target, '', flags(AT, 'AT_EMPTY_PATH', 'AT_RECURSIVE'), mountAttr(parsed.recursive.set, parsed.recursive.clear), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
-      label: `set the recursive options of the mount on ${m.destination}`,
-    });
+    setMountAttr(b, target, mountAttr(parsed.recursive.set, parsed.recursive.clear), { recursive: true, label: `set the recursive options of the mount on ${m.destination}` });
     b.syscall('close', [target]);
   }
 }
@@ -200,7 +189,7 @@ function planPropagation(ctx: PlanContext, m: Mount, parsed: ParsedMountOptions)
  * see what that mount will show; the stub's RESOLVE_IN_ROOT still applies).
  */
 function destinationFor(ctx: PlanContext, destination: string, earlier: readonly string[], probe: SourceProbe): string {
-  const lexical = `/${pathComponents(destination).join('/')}`;
+  const lexical = normalizePath(destination);
   const under = (d: string): boolean => d === '/' || lexical === d || lexical.startsWith(`${d}/`);
   return earlier.some(under) ? lexical : probe.resolveInRootfs(ctx.rootfs, lexical);
 }
@@ -287,18 +276,13 @@ export function planFinalizeRootfs(ctx: PlanContext): void {
   }
   for (const path of spec.linux?.readonlyPaths ?? []) {
     b.syscall('mount', [str(path), str(path), nul(), flags(MS, 'MS_BIND', 'MS_REC'), nul()], { label: `bind ${path} on itself`, okErrnos: missingOk });
-    b.syscall('mount_setattr', [flags(AT, 'AT_FDCWD'), str(path), flags(AT, 'AT_RECURSIVE'), mountAttr(MOUNT_ATTR.MOUNT_ATTR_RDONLY, 0), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], {
-      label: `make ${path} read-only`,
-      okErrnos: missingOk,
-    });
+    planReadonly(b, path, { recursive: true, okErrnos: missingOk });
   }
-  const devMount = (spec.mounts ?? []).find((m, i) => isDev(m.destination) && devReadonlyLater(spec, m, parseMountOptions(m.options ?? [], `/mounts/${i}/options`)));
-  if (devMount) planReadonly(b, '/dev', false);
-  if (spec.root?.readonly) planReadonly(b, '/', false);
+  if ((spec.mounts ?? []).some((m, i) => devReadonlyLater(spec, m, parseMountOptions(m.options ?? [], `/mounts/${i}/options`)))) planReadonly(b, '/dev');
+  if (spec.root?.readonly) planReadonly(b, '/');
 }
 
-function planReadonly(b: ProgramBuilder, path: string, recursive: boolean): void {
-  const f = recursive ? flags(AT, 'AT_RECURSIVE') : 0;
-  b.syscall('mount_setattr', [flags(AT, 'AT_FDCWD'), str(path), f, mountAttr(MOUNT_ATTR.MOUNT_ATTR_RDONLY, 0), MOUNT_ATTR.MOUNT_ATTR_SIZE_VER0], { label: `make ${path} read-only` });
+function planReadonly(b: ProgramBuilder, path: string, opts: { recursive?: boolean; okErrnos?: readonly string[] } = {}): void {
+  setMountAttr(b, path, mountAttr(MOUNT_ATTR.MOUNT_ATTR_RDONLY, 0), { ...opts, label: `make ${path} read-only` });
 }
 
