@@ -1,58 +1,14 @@
-// The Linux capability names tsrun knows, with their kernel numbers
-// (include/uapi/linux/capability.h, capabilities(7)).
-//
-// Project rule: no kernel numbers outside native/. This table is the one
-// exception in src/: capability numbers are needed by pure code (validation
-// against /proc/sys/kernel/cap_last_cap, `tsrun features`, the plan's capset
-// masks) and this is the single place they live. Anything else that needs a
-// capability number asks `capabilityNumber()`.
+// The Linux capability names tsrun knows, by kernel number: the CAP table of
+// native/constants.ts (include/uapi/linux/capability.h, capabilities(7)),
+// which lists them in kernel order. Validation against
+// /proc/sys/kernel/cap_last_cap, `tsrun features` and the plan's capset
+// masks ask here.
+import { CAP } from '../native/constants.js';
 
 /** Capability names in kernel order: the index is the capability number. */
-const NAMES = [
-  'CAP_CHOWN', // 0
-  'CAP_DAC_OVERRIDE', // 1
-  'CAP_DAC_READ_SEARCH', // 2
-  'CAP_FOWNER', // 3
-  'CAP_FSETID', // 4
-  'CAP_KILL', // 5
-  'CAP_SETGID', // 6
-  'CAP_SETUID', // 7
-  'CAP_SETPCAP', // 8
-  'CAP_LINUX_IMMUTABLE', // 9
-  'CAP_NET_BIND_SERVICE', // 10
-  'CAP_NET_BROADCAST', // 11
-  'CAP_NET_ADMIN', // 12
-  'CAP_NET_RAW', // 13
-  'CAP_IPC_LOCK', // 14
-  'CAP_IPC_OWNER', // 15
-  'CAP_SYS_MODULE', // 16
-  'CAP_SYS_RAWIO', // 17
-  'CAP_SYS_CHROOT', // 18
-  'CAP_SYS_PTRACE', // 19
-  'CAP_SYS_PACCT', // 20
-  'CAP_SYS_ADMIN', // 21
-  'CAP_SYS_BOOT', // 22
-  'CAP_SYS_NICE', // 23
-  'CAP_SYS_RESOURCE', // 24
-  'CAP_SYS_TIME', // 25
-  'CAP_SYS_TTY_CONFIG', // 26
-  'CAP_MKNOD', // 27
-  'CAP_LEASE', // 28
-  'CAP_AUDIT_WRITE', // 29
-  'CAP_AUDIT_CONTROL', // 30
-  'CAP_SETFCAP', // 31
-  'CAP_MAC_OVERRIDE', // 32
-  'CAP_MAC_ADMIN', // 33
-  'CAP_SYSLOG', // 34
-  'CAP_WAKE_ALARM', // 35
-  'CAP_BLOCK_SUSPEND', // 36
-  'CAP_AUDIT_READ', // 37
-  'CAP_PERFMON', // 38 (Linux 5.8)
-  'CAP_BPF', // 39 (Linux 5.8)
-  'CAP_CHECKPOINT_RESTORE', // 40 (Linux 5.9)
-] as const;
+const NAMES = Object.keys(CAP) as (keyof typeof CAP)[];
 
-export type CapabilityName = (typeof NAMES)[number];
+export type CapabilityName = keyof typeof CAP;
 
 /** Every capability name tsrun knows, in kernel order. */
 export const CAPABILITY_NAMES: readonly CapabilityName[] = NAMES;
@@ -60,7 +16,7 @@ export const CAPABILITY_NAMES: readonly CapabilityName[] = NAMES;
 /** The highest capability number in this table (CAP_LAST_CAP of the newest kernel tsrun knows). */
 export const LAST_KNOWN_CAPABILITY: number = NAMES.length - 1;
 
-const BY_NAME: ReadonlyMap<string, number> = new Map(NAMES.map((name, number) => [name, number]));
+const BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(CAP));
 
 /** True if `name` (e.g. "CAP_SYS_ADMIN") is in the table. Names are case-sensitive, as in the spec. */
 export function isCapabilityName(name: string): name is CapabilityName {
