@@ -44,10 +44,9 @@ export const SUPPORT: SupportTable = {
   hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
 
   // Mount options the mount planner implements: mount(8) flags, their
-  // recursive (mount_setattr) forms, propagation, bind, idmap. Anything else
-  // in a config is passed to mount(2) as filesystem data. Not listed (not
-  // implemented yet): tmpcopyup (a runc extension), mand/nomand (removed
-  // from the kernel).
+  // recursive (mount_setattr) forms, propagation, bind, idmap, runc's
+  // tmpcopyup. Anything else in a config is passed to mount(2) as filesystem
+  // data. Not listed: mand/nomand (removed from the kernel).
   mountOptions: [
     'async',
     'atime',
@@ -107,6 +106,7 @@ export const SUPPORT: SupportTable = {
     'suid',
     'symfollow',
     'sync',
+    'tmpcopyup',
     'unbindable',
   ],
 

@@ -40,6 +40,7 @@ const FLAG_OPTIONS: Readonly<Record<string, { readonly set?: MsName; readonly cl
   strictatime: { set: 'MS_STRICTATIME' },
   suid: { clear: 'MS_NOSUID' },
   sync: { set: 'MS_SYNCHRONOUS' },
+  symfollow: { clear: 'MS_NOSYMFOLLOW' },
 };
 
 /** Propagation options: applied by a mount(2) call of their own after the mount exists. */

@@ -8,6 +8,7 @@ import { buildContainerProgram } from '../../src/plan/container.js';
 import { allocateRegisters } from '../../src/plan/context.js';
 import { devicesToCreate, makedev, needsDevSetup } from '../../src/plan/devices.js';
 import { mkdirAllInRoot, pathComponents } from '../../src/plan/in-root.js';
+import { SUPPORT } from '../../src/features.js';
 import { bindAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
 import { dataWithMountLabel, refuseUnsupportedRootfsFields, rootPropagationFlags, type SourceProbe } from '../../src/plan/rootfs.js';
 import type { Spec } from '../../src/spec/types.js';
@@ -50,6 +51,12 @@ describe('mount options', () => {
     expect(p.flags).toBe(MS.MS_NODEV);
     expect(p.cleared & MS.MS_RDONLY).toBe(MS.MS_RDONLY);
     expect(p.cleared & MS.MS_NOSUID).toBe(MS.MS_NOSUID);
+  });
+
+  it('knows every mount option `tsrun features` lists (none of them ends up as filesystem data)', () => {
+    for (const option of SUPPORT.mountOptions) {
+      expect(parseMountOptions([option], 'f').data, option).toBe('');
+    }
   });
 
   it('passes unknown options through as filesystem data, in order', () => {
