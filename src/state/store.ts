@@ -107,7 +107,7 @@ export class StateStore {
         if (errnoCode(err) !== 'EEXIST') throw err;
         const lock = this.locker.tryLockExclusive(join(dir, LOCK_FILE));
         if (lock === undefined) throw new ContainerExistsError(id);
-        const leftover = this.readIfPresent(id) === undefined || this.isAbandoned(id);
+        const leftover = this.isAbandoned(this.readIfPresent(id));
         if (!leftover) {
           lock.release();
           throw new ContainerExistsError(id);
@@ -133,7 +133,7 @@ export class StateStore {
     }
     // The container may have been deleted while we waited for the lock.
     const record = this.readIfPresent(id);
-    if (record === undefined || this.isAbandoned(id, record)) {
+    if (record === undefined || this.isAbandoned(record)) {
       lock.release();
       throw new ContainerNotExistError(id);
     }
@@ -143,7 +143,7 @@ export class StateStore {
   /** Reads a container's record; "container does not exist" when there is none (or only a crashed create's leftover). */
   read(id: string): ContainerRecord {
     const record = this.readIfPresent(id);
-    if (record === undefined || this.isAbandoned(id, record)) throw new ContainerNotExistError(id);
+    if (record === undefined || this.isAbandoned(record)) throw new ContainerNotExistError(id);
     return record;
   }
 
@@ -168,8 +168,8 @@ export class StateStore {
     return record as ContainerRecord;
   }
 
-  /** A "creating" record whose creator is gone is the leftover of a crashed create. */
-  private isAbandoned(id: string, record = this.readIfPresent(id)): boolean {
+  /** No record, or a "creating" one whose creator is gone: the leftover of a crashed create. */
+  private isAbandoned(record: ContainerRecord | undefined): boolean {
     if (record === undefined) return true;
     return record.phase === 'creating' && !isSameLiveProcess(record.creatorPid, record.creatorStartTime);
   }
@@ -218,7 +218,7 @@ export class StateStore {
       if (!ID_PATTERN.test(id) || id === '.' || id === '..') continue;
       try {
         const record = this.readIfPresent(id);
-        if (record !== undefined && !this.isAbandoned(id, record)) records.push(record);
+        if (record !== undefined && !this.isAbandoned(record)) records.push(record);
       } catch {
         // A corrupt record is reported by the commands that name it, not by list.
       }
