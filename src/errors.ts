@@ -43,14 +43,6 @@ export class UnsupportedError extends TsrunError {
   }
 }
 
-/** A command that exists in runc's command line but is not implemented yet. */
-export class NotImplementedError extends TsrunError {
-  override readonly name = 'NotImplementedError';
-  constructor(readonly command: string) {
-    super(`${command}: not implemented yet`);
-  }
-}
-
 // runc's wording: containerd, CRI-O and Podman match on these substrings.
 export const RUNC_MESSAGES = {
   notExist: 'container does not exist',

@@ -8,12 +8,9 @@ import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { parseFrozen } from '../state/status.js';
 import { writeCgroupFile } from './apply.js';
+import { sleepSync } from '../sleep.js';
 
 const FREEZE_TIMEOUT_MS = 10_000;
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 export function isFrozen(dir: string): boolean {
   return parseFrozen(readFileSync(join(dir, 'cgroup.events'), 'utf8'));
@@ -24,7 +21,7 @@ function waitFrozen(dir: string, frozen: boolean, timeoutMs: number): boolean {
   for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
     if (isFrozen(dir) === frozen) return true;
     if (Date.now() >= deadline) return false;
-    sleep(pause);
+    sleepSync(pause);
   }
 }
 

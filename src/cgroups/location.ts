@@ -20,7 +20,8 @@ export function findUnifiedMount(mountinfo: string): string | undefined {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
-function unescapeMountPath(p: string): string {
+/** A mount point as /proc/self/mountinfo writes it, unescaped (spaces and the like are octal escapes). */
+export function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 

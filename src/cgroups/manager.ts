@@ -5,6 +5,8 @@
 // first sync point, removed on delete after every process in it is gone.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SIG } from '../../native/constants.js';
+import * as libc from '../../native/libc.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { applyWrites, enableControllers } from './apply.js';
@@ -14,6 +16,7 @@ import { installDeviceFilter } from './devices.js';
 import { containerCgroupDir, findUnifiedMount, unifiedCgroupOf } from './location.js';
 import type { CgroupWrite } from './resources.js';
 import { missingControllers, neededControllers, planResourceWrites } from './resources.js';
+import { sleepSync } from '../sleep.js';
 
 const RMDIR_ATTEMPTS = 50;
 const RMDIR_PAUSE_MS = 10;
@@ -117,10 +120,6 @@ export function cgroupPids(dir: string): number[] {
   }
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * Kills every process of the cgroup (cgroup.kill, Linux 5.14+; else SIGKILL
  * to each pid listed) and removes it, retrying while the kernel releases it.
@@ -146,9 +145,15 @@ export function destroyCgroup(dir: string, killProcesses: (pids: number[]) => vo
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY') throw new TsrunError(`remove cgroup ${dir}: ${(err as Error).message}`);
     }
-    sleep(RMDIR_PAUSE_MS);
+    sleepSync(RMDIR_PAUSE_MS);
   }
   throw new TsrunError(`remove cgroup ${dir}: still busy after ${RMDIR_ATTEMPTS} attempts`);
+}
+
+/** Removes a container's cgroup (killing what is left in it) and the parents tsrun created for it, when empty. */
+export function removeCgroup(dir: string, created: readonly string[]): void {
+  destroyCgroup(dir, (pids) => pids.forEach((p) => libc.kill(p, SIG.SIGKILL)));
+  removeEmptyParents(created.filter((d) => d !== dir));
 }
 
 /** Removes parents tsrun created, deepest first, when they are empty. */

@@ -9,7 +9,7 @@ import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import type { StubSession } from '../../native/stub.js';
 import { startStub } from '../../native/stub.js';
-import { applyCgroup, createCgroup, destroyCgroup, joinCgroup, planCgroup, removeEmptyParents } from '../cgroups/manager.js';
+import { applyCgroup, createCgroup, joinCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildContainerProgram } from '../plan/container.js';
@@ -149,8 +149,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
 
     const createdParents = createCgroup(cgroup);
     undo.push(() => {
-      destroyCgroup(cgroup.dir, (pids) => pids.forEach((p) => libc.kill(p, SIG.SIGKILL)));
-      removeEmptyParents(createdParents.filter((d) => d !== cgroup.dir));
+      removeCgroup(cgroup.dir, createdParents);
     });
     record = { ...record, cgroupCreated: createdParents };
     // Limits and the device program are in place before the stub exists, so before it joins at SYNC.CGROUP.

@@ -2,8 +2,7 @@
 // first), remove its cgroup and state, then run poststop hooks (runtime.md:
 // after the container is deleted; a failing one is a warning).
 import { SIG } from '../../native/constants.js';
-import * as libc from '../../native/libc.js';
-import { destroyCgroup, removeEmptyParents } from '../cgroups/manager.js';
+import { removeCgroup } from '../cgroups/manager.js';
 import { TsrunError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Spec } from '../spec/types.js';
@@ -30,8 +29,7 @@ export function deleteContainer(id: string, force: boolean, store: StateStore, l
       if (!waitGone(record, KILL_WAIT_MS)) throw new TsrunError(`container process ${record.pid} did not die after SIGKILL`);
     }
     if (record.cgroupPath !== undefined) {
-      destroyCgroup(record.cgroupPath, (pids) => pids.forEach((p) => libc.kill(p, SIG.SIGKILL)));
-      removeEmptyParents((record.cgroupCreated ?? []).filter((d) => d !== record.cgroupPath));
+      removeCgroup(record.cgroupPath, record.cgroupCreated ?? []);
     }
     store.remove(id);
     const spec = record.config as Spec;

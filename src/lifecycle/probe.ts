@@ -4,6 +4,7 @@
 // directory, find a mount point, and read the image's /etc/passwd.
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { unescapeMountPath } from '../cgroups/location.js';
 import type { ExistingNode } from '../plan/devices.js';
 import type { SourceProbe } from '../plan/rootfs.js';
 
@@ -17,18 +18,13 @@ function kindOf(hostPath: string): 'dir' | 'file' | 'missing' {
   }
 }
 
-/** Unescapes a mountinfo field (spaces and the like are octal escapes). */
-function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
-}
-
 /** The longest mount point of /proc/self/mountinfo that contains `hostPath`. */
 export function mountPointOf(hostPath: string, mountinfo = '/proc/self/mountinfo'): string {
   let best = '/';
   for (const line of readFileSync(mountinfo, 'utf8').split('\n')) {
     const field = line.split(' ')[4];
     if (field === undefined) continue;
-    const mp = unescapeMountinfo(field);
+    const mp = unescapeMountPath(field);
     const inside = hostPath === mp || hostPath.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
     if (inside && mp.length > best.length) best = mp;
   }

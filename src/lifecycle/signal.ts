@@ -10,6 +10,7 @@ import { cgroupPids } from '../cgroups/manager.js';
 import { SyscallError, TsrunError } from '../errors.js';
 import { isSameLiveProcess } from '../state/proc.js';
 import type { ContainerRecord } from '../state/store.js';
+import { sleepSync } from '../sleep.js';
 
 export class ProcessGoneError extends TsrunError {
   override readonly name = 'ProcessGoneError';
@@ -53,16 +54,12 @@ export function signalAll(record: ContainerRecord, signal: number, initGone = fa
   }
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Waits until the init process is gone (or a zombie); false on timeout. */
 export function waitGone(record: ContainerRecord, timeoutMs: number): boolean {
   const deadline = Date.now() + timeoutMs;
   for (let pause = 1; Date.now() < deadline; pause = Math.min(pause * 2, 50)) {
     if (!isSameLiveProcess(record.pid, record.pidStartTime)) return true;
-    sleep(pause);
+    sleepSync(pause);
   }
   return !isSameLiveProcess(record.pid, record.pidStartTime);
 }
