@@ -402,6 +402,19 @@ export function ioprioValue(klass: number, data: number): number {
   return ((klass << IOPRIO.IOPRIO_CLASS_SHIFT) | (data & ((1 << IOPRIO.IOPRIO_CLASS_SHIFT) - 1))) >>> 0;
 }
 
+/** dev_t as the kernel encodes it (glibc's makedev): major in bits 8..19 and 32..43, minor in 0..7 and 20..31. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** The inverse of makedev (glibc's major()/minor()). */
+export function splitDev(dev: number | bigint): { major: number; minor: number } {
+  const d = BigInt(dev);
+  return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & 0xfffff000n)), minor: Number((d & 0xffn) | ((d >> 12n) & 0xffffff00n)) };
+}
+
 /** Scheduling policies, sched_setattr(2) flags and struct sched_attr sizes. */
 export const SCHED = {
   SCHED_OTHER: 0,

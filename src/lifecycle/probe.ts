@@ -4,6 +4,7 @@
 // directory, find a mount point, and read the image's /etc/passwd.
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import { splitDev } from '../../native/constants.js';
 import { unescapeMountPath } from '../cgroups/location.js';
 import type { ExistingNode } from '../plan/devices.js';
 import type { SourceProbe } from '../plan/rootfs.js';
@@ -38,11 +39,7 @@ export function existingNode(rootfs: string, path: string): ExistingNode {
   const st = lstatSync(posix.join(rootfs, at.path));
   const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : st.isFIFO() ? 'p' : undefined;
   if (type === undefined) return { kind: 'other' };
-  // Linux dev_t: major in bits 8..19 and 32..43, minor in bits 0..7 and 20..31.
-  const rdev = BigInt(st.rdev);
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { kind: 'device', type, major, minor };
+  return { kind: 'device', type, ...splitDev(st.rdev) };
 }
 
 export const sourceProbe: SourceProbe = {

@@ -3,7 +3,7 @@
 // from the host when the container has a user namespace (mknod is not
 // allowed there); /dev/ptmx as a symlink to pts/ptmx; the default symlinks.
 // Pure: emits ops relative to the rootfs fd, before pivot_root.
-import { AT, NEW_MOUNT_API, S } from '../../native/constants.js';
+import { AT, makedev, NEW_MOUNT_API, S } from '../../native/constants.js';
 import { flags } from '../../native/program.js';
 import type { DeviceType, LinuxDevice, Spec } from '../spec/types.js';
 import { ConfigError } from '../errors.js';
@@ -30,13 +30,6 @@ const DEV_SYMLINKS: readonly (readonly [string, string])[] = [
 ];
 
 const TYPE_BITS: Readonly<Record<DeviceType, number>> = { c: S.S_IFCHR, u: S.S_IFCHR, b: S.S_IFBLK, p: S.S_IFIFO };
-
-/** The kernel's dev_t encoding (glibc's makedev). */
-export function makedev(major: number, minor: number): bigint {
-  const ma = BigInt(major);
-  const mi = BigInt(minor);
-  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
-}
 
 /** /dev is set up by tsrun unless the config bind-mounts something over /dev itself (as runc). */
 export function needsDevSetup(spec: Spec): boolean {

@@ -6,7 +6,8 @@ import { ProgramBuilder } from '../../native/program.js';
 import { UnsupportedError } from '../../src/errors.js';
 import { buildContainerProgram } from '../../src/plan/container.js';
 import { allocateRegisters } from '../../src/plan/context.js';
-import { devicesToCreate, makedev, needsDevSetup } from '../../src/plan/devices.js';
+import { makedev, splitDev } from '../../native/constants.js';
+import { devicesToCreate, needsDevSetup } from '../../src/plan/devices.js';
 import { mkdirAllInRoot, pathComponents } from '../../src/plan/in-root.js';
 import { SUPPORT } from '../../src/features.js';
 import { bindAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
@@ -112,6 +113,7 @@ describe('devices', () => {
     // major's low 12 bits at 8..19, minor's low byte at 0..7, minor's upper bits from bit 20
     expect(makedev(259, 0x12345)).toBe(0x12310345n);
     expect(makedev(0x12345, 1)).toBe((0x12000n << 32n) | 0x34501n);
+    expect(splitDev(makedev(0x12345, 0x6789a))).toEqual({ major: 0x12345, minor: 0x6789a });
   });
 
   it('adds the default devices, overridden by linux.devices of the same path', () => {
