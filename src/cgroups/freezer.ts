@@ -6,11 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { parseFrozen } from '../state/status.js';
 import { writeCgroupFile } from './apply.js';
 import { sleepSync } from '../sleep.js';
 
 const FREEZE_TIMEOUT_MS = 10_000;
+
+/** cgroup v2 reports the freezer state in cgroup.events as `frozen 0|1`. */
+export function parseFrozen(cgroupEvents: string): boolean {
+  return /^frozen 1$/m.test(cgroupEvents);
+}
 
 export function isFrozen(dir: string): boolean {
   return parseFrozen(readFileSync(join(dir, 'cgroup.events'), 'utf8'));

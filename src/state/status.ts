@@ -2,8 +2,9 @@
 // trusted from the state file (runc refreshState, crun
 // libcrun_get_container_state_string): the process with its recorded start
 // time, the exec fifo, the cgroup freezer.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFrozen } from '../cgroups/freezer.js';
 import type { Status } from './machine.js';
 import { isSameLiveProcess } from './proc.js';
 import type { ContainerRecord } from './store.js';
@@ -27,16 +28,11 @@ export function deriveStatus(phase: ContainerRecord['phase'], facts: StatusFacts
   return 'running';
 }
 
-/** cgroup v2 reports the freezer state in cgroup.events as `frozen 0|1`. */
-export function parseFrozen(cgroupEvents: string): boolean {
-  return /^frozen 1$/m.test(cgroupEvents);
-}
-
 export function gatherFacts(record: ContainerRecord, containerDir: string): StatusFacts {
   let frozen = false;
   if (record.cgroupPath !== undefined) {
     try {
-      frozen = parseFrozen(readFileSync(join(record.cgroupPath, 'cgroup.events'), 'utf8'));
+      frozen = isFrozen(record.cgroupPath);
     } catch {
       frozen = false;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSameLiveProcess, parseProcStat, readProcStat } from '../../src/state/proc.js';
-import { deriveStatus, parseFrozen, stateOutput } from '../../src/state/status.js';
+import { parseFrozen } from '../../src/cgroups/freezer.js';
+import { deriveStatus, stateOutput } from '../../src/state/status.js';
 import type { ContainerRecord } from '../../src/state/store.js';
 
 describe('deriveStatus', () => {
