@@ -73,10 +73,15 @@ const I64_MIN = -(1n << 63n);
 
 /** An immediate value; `text` is how describe() shows it. */
 export function imm(value: number | bigint, text?: string): Arg {
+  const v = immValue(value);
+  return text === undefined ? { kind: 'imm', value: v } : { kind: 'imm', value: v, text };
+}
+
+function immValue(value: number | bigint): bigint {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new ProgramError(`immediate ${value} is not an integer`);
   const v = BigInt(value);
   if (v < I64_MIN || v > U64_MAX) throw new ProgramError(`immediate ${v} does not fit in 64 bits`);
-  return text === undefined ? { kind: 'imm', value: v } : { kind: 'imm', value: v, text };
+  return v;
 }
 
 /**
@@ -94,10 +99,25 @@ export function flags<T extends ConstTable>(table: T, ...names: (keyof T & strin
   return imm(v, names.join('|'));
 }
 
-/** A value shown as the flag names of a table it is made of (`MS_NOSUID|MS_NODEV`). */
+/**
+ * A value shown as the flag names of a table it is made of (`MS_NOSUID|MS_NODEV`). The names are
+ * worked out when first shown (describe(), or the label of an op that has none of its own): most
+ * ops carry a label, so most never are.
+ */
 export function flagsValue(table: ConstTable, value: number | bigint, prefix?: string): Arg {
-  const names = flagNames(table, value, prefix);
-  return imm(value, names.length ? names.join('|') : '0');
+  const v = immValue(value);
+  let text: string | undefined;
+  return {
+    kind: 'imm',
+    value: v,
+    get text(): string {
+      if (text === undefined) {
+        const names = flagNames(table, v, prefix);
+        text = names.length ? names.join('|') : '0';
+      }
+      return text;
+    },
+  };
 }
 
 /** A NUL-terminated string in the data blob (its address is the argument). */
@@ -213,25 +233,32 @@ export interface SendFdOptions {
 
 interface EncodedArg {
   kind: ArgKind;
-  value: bigint;
+  /** A number for register indices and data offsets (small, non-negative), a BigInt for immediates. */
+  value: bigint | number;
 }
 
 interface Op {
   code: OpCode;
   name: string;
   result: number;
-  ok: number[];
-  okNames: string[];
+  ok: readonly number[];
+  okNames: readonly string[];
   param: number;
   label: number;
   labelText: string;
   userLabel: boolean;
   flags: number;
   args: EncodedArg[];
-  argTexts: string[];
+  /** How describe() shows the arguments: custom texts, or the args themselves, shown when asked. */
+  argTexts: readonly string[] | undefined;
+  argList: readonly Arg[];
 }
 
 const LABEL_MAX = 4096;
+const NO_ERRNOS: readonly string[] = Object.freeze([]);
+const NO_NUMBERS: readonly number[] = Object.freeze([]);
+/** One encoder for every builder: strings are encoded straight into the data blob. */
+const utf8 = new TextEncoder();
 
 export class ProgramBuilder {
   readonly arch: Arch;
@@ -274,7 +301,7 @@ export class ProgramBuilder {
       throw new ProgramError(`${name} takes ${want} argument${info.args === 1 ? '' : 's'}, not ${args.length}`);
     }
     const list = args.map(toArg);
-    return this.push(OP.SYSCALL, name, nr, list, 0, opts.label, opts.result, opts.okErrnos, list.map((a) => this.argText(a)));
+    return this.push(OP.SYSCALL, name, nr, list, 0, opts.label, opts.result, opts.okErrnos, undefined);
   }
 
   /**
@@ -361,7 +388,7 @@ export class ProgramBuilder {
       const res = op.result === FORMAT.NO_REG ? '' : `r${op.result} = `;
       const ok = op.okNames.length ? ` [ok: ${op.okNames.join(', ')}]` : '';
       const label = op.userLabel ? `  # ${op.labelText}` : '';
-      return `${i} ${res}${op.name}(${op.argTexts.join(', ')})${ok}${label}`;
+      return `${i} ${res}${op.name}(${this.textsOf(op).join(', ')})${ok}${label}`;
     });
   }
 
@@ -380,18 +407,23 @@ export class ProgramBuilder {
     dv.setUint32(16, dataLen, true);
     dv.setUint32(20, 0, true);
     let p = FORMAT.HEADER_SIZE;
+    // `out` starts zeroed: only non-zero fields are written (an absent argument is IMM 0).
     for (const op of this.ops) {
       dv.setUint16(p, op.code, true);
       dv.setUint8(p + 2, op.result);
-      dv.setUint8(p + 3, op.ok.length);
-      op.ok.forEach((e, k) => dv.setUint16(p + 4 + 2 * k, e, true));
+      const ok = op.ok;
+      dv.setUint8(p + 3, ok.length);
+      for (let k = 0; k < ok.length; k++) dv.setUint16(p + 4 + 2 * k, ok[k] as number, true);
       dv.setUint32(p + 12, op.param, true);
       dv.setUint32(p + 16, op.label, true);
       dv.setUint16(p + 20, op.flags, true);
-      for (let k = 0; k < FORMAT.MAX_ARGS; k++) {
-        const a = op.args[k];
-        dv.setUint8(p + 22 + k, a ? a.kind : ARG.IMM);
-        dv.setBigUint64(p + 32 + 8 * k, a ? BigInt.asUintN(64, a.value) : 0n, true);
+      const args = op.args;
+      for (let k = 0; k < args.length; k++) {
+        const a = args[k] as EncodedArg;
+        dv.setUint8(p + 22 + k, a.kind);
+        const v = a.value;
+        if (typeof v === 'number') dv.setUint32(p + 32 + 8 * k, v, true);
+        else if (v !== 0n) dv.setBigUint64(p + 32 + 8 * k, BigInt.asUintN(64, v), true);
       }
       p += FORMAT.OP_SIZE;
     }
@@ -426,12 +458,12 @@ export class ProgramBuilder {
     label: string | undefined,
     result: Reg | undefined,
     okErrnos: readonly string[] | undefined,
-    argTexts: string[],
+    argTexts: readonly string[] | undefined,
   ): number {
     if (args.length > FORMAT.MAX_ARGS) throw new ProgramError(`${name}: at most ${FORMAT.MAX_ARGS} arguments`);
-    const okNames = [...(okErrnos ?? [])];
+    const okNames = okErrnos === undefined || okErrnos.length === 0 ? NO_ERRNOS : [...okErrnos];
     if (okNames.length > FORMAT.MAX_OK_ERRNOS) throw new ProgramError(`${name}: at most ${FORMAT.MAX_OK_ERRNOS} tolerated errnos`);
-    const ok = okNames.map((n) => {
+    const ok = okNames.length === 0 ? NO_NUMBERS : okNames.map((n) => {
       const e = errnoNumber(n);
       if (e === undefined) throw new ProgramError(`${name}: unknown errno name ${JSON.stringify(n)}`);
       return e;
@@ -439,7 +471,7 @@ export class ProgramBuilder {
     const res = result ? this.checkReg(result) : FORMAT.NO_REG;
     // Validate before touching the data blob, so a rejected op leaves the builder unchanged.
     for (const a of args) if (a.kind === 'reg' || a.kind === 'fdpath') this.checkReg(a.reg);
-    const labelText = label ?? `${name}(${argTexts.join(', ')})`;
+    const labelText = label ?? `${name}(${(argTexts ?? args.map((a) => this.argText(a))).join(', ')})`;
     if (labelText.length > LABEL_MAX) throw new ProgramError(`${name}: label longer than ${LABEL_MAX} characters`);
     if (labelText.includes('\0')) throw new ProgramError(`${name}: label contains a NUL byte`);
     const encoded = args.map((a) => this.encodeArg(a));
@@ -457,6 +489,7 @@ export class ProgramBuilder {
       flags: opFlags,
       args: encoded,
       argTexts,
+      argList: args,
     });
     return this.ops.length - 1;
   }
@@ -466,14 +499,18 @@ export class ProgramBuilder {
       case 'imm':
         return { kind: ARG.IMM, value: a.value };
       case 'null':
-        return { kind: ARG.NULL, value: 0n };
+        return { kind: ARG.NULL, value: 0 };
       case 'reg':
-        return { kind: ARG.REG, value: BigInt(this.checkReg(a.reg)) };
+        return { kind: ARG.REG, value: this.checkReg(a.reg) };
       case 'fdpath':
-        return { kind: ARG.FDPATH, value: BigInt(this.checkReg(a.reg)) };
+        return { kind: ARG.FDPATH, value: this.checkReg(a.reg) };
       case 'data':
-        return { kind: ARG.DATA, value: BigInt(this.place(a.spec)) };
+        return { kind: ARG.DATA, value: this.place(a.spec) };
     }
+  }
+
+  private textsOf(op: Op): readonly string[] {
+    return op.argTexts ?? op.argList.map((a) => this.argText(a));
   }
 
   private argText(a: Arg): string {
@@ -517,9 +554,11 @@ export class ProgramBuilder {
   private placeString(s: string): number {
     const known = this.strings.get(s);
     if (known !== undefined) return known;
-    const b = new TextEncoder().encode(s);
-    const off = this.alloc(b.length + 1);
-    this.data.set(b, off);
+    // Encoded in place: UTF-8 takes at most 3 bytes per UTF-16 unit; the NUL is the zeroed byte after it.
+    const off = align8(this.dataLen);
+    this.reserve(off + 3 * s.length + 1);
+    const { written } = utf8.encodeInto(s, this.data.subarray(off));
+    this.dataLen = off + written + 1;
     this.strings.set(s, off);
     return off;
   }
@@ -533,15 +572,19 @@ export class ProgramBuilder {
   private alloc(n: number): number {
     const off = align8(this.dataLen);
     const end = off + Math.max(n, 1);
-    if (end > this.data.length) {
-      let size = this.data.length * 2;
-      while (size < end) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.data.subarray(0, this.dataLen));
-      this.data = grown;
-    }
+    this.reserve(end);
     this.dataLen = end;
     return off;
+  }
+
+  /** Grows the blob to hold `end` bytes; bytes past dataLen are always zero. */
+  private reserve(end: number): void {
+    if (end <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < end) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.data.subarray(0, this.dataLen));
+    this.data = grown;
   }
 }
 

@@ -175,6 +175,44 @@ describe('encoding', () => {
     expect(arg(0, 2)).not.toBe(arg(1, 2));
   });
 
+  it('encodes strings as UTF-8 in place, NUL-terminated, the next item 8-aligned after them', () => {
+    const b = new ProgramBuilder('x64');
+    const texts = ['/é', 'x😀y', 'a'.repeat(300) + 'ß', ''];
+    for (const t of texts) b.syscall('chdir', [str(t)], { label: 'l' });
+    const p = b.encode();
+    const dataAt = FORMAT.HEADER_SIZE + texts.length * FORMAT.OP_SIZE;
+    let expected = 0;
+    const offsets: number[] = [];
+    for (const t of texts) {
+      offsets.push(expected);
+      expected += new TextEncoder().encode(t).length + 1;
+      if (offsets.length === 1) expected = ((expected + 7) & ~7) + 8; // the shared label "l" follows the first string
+      else expected = (expected + 7) & ~7;
+    }
+    const dv = new DataView(p.buffer);
+    texts.forEach((t, i) => {
+      const off = Number(dv.getBigUint64(FORMAT.HEADER_SIZE + i * FORMAT.OP_SIZE + 32, true));
+      expect(off).toBe(offsets[i]);
+      const enc = new TextEncoder().encode(t);
+      expect([...p.subarray(dataAt + off, dataAt + off + enc.length + 1)]).toEqual([...enc, 0]);
+    });
+  });
+
+  it('works out flag names only when shown, and shows the same names', () => {
+    const b = new ProgramBuilder('x64');
+    const v = MS.MS_NOSUID | MS.MS_NODEV | 0x8000000;
+    b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, v, 'MS_'), nul()], { label: 'labelled' });
+    b.syscall('mount', [nul(), str('/'), nul(), flagsValue(MS, 0, 'MS_'), nul()]);
+    expect(b.describe()).toEqual([
+      '0 mount(NULL, "/", NULL, MS_NOSUID|MS_NODEV|0x8000000, NULL)  # labelled',
+      '1 mount(NULL, "/", NULL, 0, NULL)',
+    ]);
+    expect(b.label(1)).toBe('mount(NULL, "/", NULL, 0, NULL)');
+    const a = flagsValue(MS, MS.MS_RDONLY);
+    expect(a).toMatchObject({ kind: 'imm', value: BigInt(MS.MS_RDONLY), text: 'MS_RDONLY' });
+    expect(() => flagsValue(MS, 1.5)).toThrow(ProgramError);
+  });
+
   it('pads the data blob to 8 bytes and keeps the header consistent', () => {
     const b = new ProgramBuilder('x64');
     b.syscall('chdir', [str('/abc')]);
