@@ -11,9 +11,15 @@ import type { SourceProbe } from '../plan/rootfs.js';
 
 const MAX_SYMLINKS = 40;
 
+// Paths that do not exist are the common case here (an image without /proc, /dev, /sys or
+// /etc): `throwIfNoEntry: false` answers undefined for ENOENT instead of building an Error.
+const NO_THROW = { throwIfNoEntry: false } as const;
+
+/** What is at a bind mount's source (symlinks followed). */
 function kindOf(hostPath: string): 'dir' | 'file' | 'missing' {
   try {
-    return statSync(hostPath).isDirectory() ? 'dir' : 'file';
+    const st = statSync(hostPath, NO_THROW);
+    return st === undefined ? 'missing' : st.isDirectory() ? 'dir' : 'file';
   } catch {
     return 'missing';
   }
@@ -21,13 +27,25 @@ function kindOf(hostPath: string): 'dir' | 'file' | 'missing' {
 
 /** The longest mount point of /proc/self/mountinfo that contains `hostPath`. */
 export function mountPointOf(hostPath: string, mountinfo = '/proc/self/mountinfo'): string {
+  const text = readFileSync(mountinfo, 'utf8');
   let best = '/';
-  for (const line of readFileSync(mountinfo, 'utf8').split('\n')) {
-    const field = line.split(' ')[4];
-    if (field === undefined) continue;
-    const mp = unescapeMountPath(field);
-    const inside = hostPath === mp || hostPath.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
-    if (inside && mp.length > best.length) best = mp;
+  // Field 5 (the mount point) of each line, found with indexOf: no per-line split, and the
+  // octal unescape only for the rare field that has a backslash.
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    let at = start;
+    for (let k = 0; k < 4 && at !== -1; k++) {
+      const sp = text.indexOf(' ', at);
+      at = sp === -1 || sp >= end ? -1 : sp + 1;
+    }
+    if (at !== -1) {
+      const sp = text.indexOf(' ', at);
+      const field = text.slice(at, sp === -1 || sp > end ? end : sp);
+      const mp = field.includes('\\') ? unescapeMountPath(field) : field;
+      if (mp.length > best.length && (hostPath === mp || (hostPath.startsWith(mp) && (mp.endsWith('/') || hostPath.charCodeAt(mp.length) === 0x2f)))) best = mp;
+    }
+    start = end + 1;
   }
   return best;
 }
@@ -73,8 +91,11 @@ export function resolveInRootfs(rootfs: string, path: string): { path: string; e
     }
     let st;
     try {
-      st = lstatSync(posix.join(rootfs, ...done, part));
+      st = lstatSync(posix.join(rootfs, ...done, part), NO_THROW);
     } catch {
+      // ENOTDIR, EACCES, ...: as missing
+    }
+    if (st === undefined) {
       done.push(part);
       for (const rest of todo) if (rest === '..') done.pop(); else done.push(rest);
       return { path: `/${done.join('/')}`, exists: false };
