@@ -594,6 +594,12 @@ export const POLL = {
   POLLRDHUP: 0x2000,
 } as const;
 
+/** posix_spawnattr_setflags(3) flags (glibc's spawn.h). */
+export const SPAWN = {
+  POSIX_SPAWN_SETSIGDEF: 0x04,
+  POSIX_SPAWN_SETSIGMASK: 0x08,
+} as const;
+
 /** waitid(2) id types, options, and si_code values of SIGCHLD. */
 export const WAIT = {
   P_ALL: 0,
@@ -746,6 +752,7 @@ export const CONSTANT_TABLES = {
   LOCK,
   SOCK,
   POLL,
+  SPAWN,
   WAIT,
   PIDFD,
   TIOC,

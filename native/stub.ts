@@ -1,4 +1,5 @@
-// Running tsrun-stub: spawn it with the container's stdio and preserved fds, hand it a program
+// Running tsrun-stub: spawn it (posix_spawn: no fork of Node's big process, no node:child_process
+// to load) with the container's stdio and preserved fds, hand it a program
 // (native/program.ts) and talk to it over a socketpair, synchronously (tsrun is a command line:
 // blocking reads with poll timeouts, no event loop needed).
 //
@@ -16,15 +17,14 @@
 // Never touches process.stdout/process.stderr: libuv would make the caller's pipes O_NONBLOCK,
 // and the container would inherit that.
 
-import type { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SyscallError, TsrunError } from '../src/errors.js';
-import { POLL, SIG, WAIT } from './constants.js';
+import { O, POLL, SIG, WAIT } from './constants.js';
 import { errnoName } from './errno.js';
 import * as libc from './libc.js';
+import { sleepSync } from '../src/sleep.js';
 import { FORMAT, MSG } from './stub-protocol.js';
 
 /** The stub failed to start, died unexpectedly, or broke the protocol. */
@@ -79,9 +79,9 @@ export interface StubSession {
   next(timeoutMs?: number): StubMessage;
   /** Answer a 'sync': status 0 goes on, anything else makes the stub exit quietly. */
   reply(status?: number, value?: number | bigint, fd?: number): void;
-  /** The stub process's exit (not reaped: Node's child_process still reaps it), or null on timeout. */
+  /** The stub process's exit (left waitable unless reaped already), or null on timeout. */
   wait(timeoutMs?: number): StubExit | null;
-  /** Reap the stub once it has exited (a FORK's parent side): tsrun may exit before Node would. */
+  /** Reap the stub once it has exited. next() does so itself when a FORK's parent side is the stub. */
   reap(timeoutMs?: number): StubExit | null;
   /** Signal the stub process (through its pidfd: no PID reuse race). No-op once it has exited or after close(). */
   kill(signal?: number): void;
@@ -111,30 +111,24 @@ export function startStub(opts: StubOptions): StubSession {
   if (opts.program.length > FORMAT.MAX_PROGRAM) throw new StubError(`program of ${opts.program.length} bytes is too large`);
   const preserved = opts.preservedFds ?? [];
   const [mine, theirs] = libc.socketpair();
-  let child: ChildProcess;
+  let devNull = -1;
+  let pid: number;
   try {
-    // node:child_process is loaded here, not on import: commands that only might run a stub
-    // (start, delete: hooks) do not pay the milliseconds it costs to load.
-    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-    child = spawn(path, [String(3 + preserved.length)], {
-      stdio: [...opts.stdio, ...preserved, theirs],
-      env: { ...(opts.env ?? {}) },
+    const stdio = opts.stdio.map((s, i) => {
+      if (s === 'inherit') return i;
+      if (s === 'ignore') return devNull >= 0 ? devNull : (devNull = libc.open('/dev/null', O.O_RDWR | O.O_CLOEXEC));
+      return s;
     });
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    pid = libc.spawn({ path, argv: [path, String(3 + preserved.length)], env, fds: [...stdio, ...preserved, theirs] });
   } catch (e) {
     libc.close(mine);
-    libc.close(theirs);
     throw new StubError(`cannot start ${path}: ${(e as Error).message}`);
+  } finally {
+    libc.close(theirs);
+    if (devNull >= 0) libc.close(devNull);
   }
-  libc.close(theirs);
-  // Errors of spawn are also emitted asynchronously: never let one crash tsrun as unhandled.
-  child.on('error', () => {});
-  if (child.pid === undefined) {
-    libc.close(mine);
-    throw new StubError(`cannot start ${path}`);
-  }
-  // A created container must never keep tsrun alive.
-  child.unref();
-  const session = new Session(child, child.pid, mine);
+  const session = new Session(pid, mine);
   const header = Buffer.alloc(4);
   header.writeUInt32LE(opts.program.length, 0);
   try {
@@ -154,23 +148,28 @@ export function describeExit(e: StubExit): string {
   return `exited with status ${e.exitCode}`;
 }
 
+/** How long the parent side of a FORK may take to exit after reporting its child. */
+const FORK_PARENT_EXIT_MS = 1000;
+
 class Session implements StubSession {
   private fd: number;
   private pidfd: number;
   private closed = false;
+  /** The stub's exit once reaped. */
+  private exit: StubExit | null = null;
+  /** The process of the chain that runs the program now, when a FORK made it (not the stub). */
+  private forked: { pid: number; pidfd: number } | undefined;
 
   constructor(
-    private readonly child: ChildProcess,
     readonly pid: number,
     fd: number,
   ) {
     this.fd = fd;
-    // Opened before any event loop turn: the stub cannot have been reaped yet, so this is its pid.
-    // Without pidfds (Linux < 5.3) wait() and kill() fall back to what child_process knows.
+    // Opened before anything reaps the stub (tsrun is its only reaper), so this is its pid.
     try {
       this.pidfd = libc.pidfdOpen(pid);
     } catch {
-      this.pidfd = -1;
+      this.pidfd = -1; // Linux < 5.3: wait() and kill() use the pid
     }
   }
 
@@ -218,6 +217,7 @@ class Session implements StubSession {
       case MSG.SYNC:
         return { kind: 'sync', opIndex, code: Number(a), value: Number(b), fd };
       case MSG.CHILD_PID:
+        this.forkedChild(Number(a));
         return { kind: 'child-pid', opIndex, pid: Number(a) };
       case MSG.ERROR:
         return { kind: 'error', opIndex, errno: Number(a), errnoName: errnoName(Number(a)) };
@@ -225,6 +225,37 @@ class Session implements StubSession {
         return { kind: 'done', opCount: opIndex };
       default:
         throw new StubError(`tsrun-stub ${this.pid}: unknown message type ${type}`);
+    }
+  }
+
+  /**
+   * A FORK reported its child: the parent side exits right after. Reap it, so that no zombie
+   * waits for tsrun's exit: the stub is tsrun's child; a later parent is an orphan that was
+   * re-parented to tsrun when tsrun is a subreaper (run, exec in the foreground), else to init.
+   */
+  private forkedChild(pid: number): void {
+    const parent = this.forked;
+    let pidfd = -1;
+    try {
+      pidfd = libc.pidfdOpen(pid);
+    } catch {
+      // gone already, or Linux < 5.3: its parent is still reaped below
+    }
+    this.forked = { pid, pidfd };
+    if (parent === undefined) {
+      this.reap(FORK_PARENT_EXIT_MS);
+      return;
+    }
+    if (parent.pidfd < 0) return;
+    try {
+      if (libc.poll([{ fd: parent.pidfd, events: POLL.POLLIN }], FORK_PARENT_EXIT_MS) !== null) {
+        libc.waitPidfd(parent.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
+      }
+    } catch (e) {
+      // ECHILD: re-parented to init, which reaps it
+      if (!(e instanceof SyscallError && e.errnoName === 'ECHILD')) throw e;
+    } finally {
+      libc.close(parent.pidfd);
     }
   }
 
@@ -237,38 +268,35 @@ class Session implements StubSession {
   }
 
   wait(timeoutMs = -1): StubExit | null {
-    if (this.pidfd < 0) return this.fromChild(); // no pidfd: only what child_process saw already
-    // A pidfd becomes readable when its process exits.
-    if (libc.poll([{ fd: this.pidfd, events: POLL.POLLIN }], timeoutMs) === null) return null;
-    try {
-      // WNOWAIT: leave the zombie for Node's child_process, which reaps its own children.
-      const s = libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG);
-      if (s) return { exitCode: s.exitCode, signal: s.signal };
-      return null;
-    } catch (e) {
-      // Already reaped by Node (an event loop turn ran in between): ask it.
-      if (e instanceof SyscallError && e.errnoName === 'ECHILD') return this.fromChild();
-      throw e;
+    if (this.exit !== null) return this.exit;
+    if (this.pidfd >= 0) {
+      // A pidfd becomes readable when its process exits.
+      if (libc.poll([{ fd: this.pidfd, events: POLL.POLLIN }], timeoutMs) === null) return null;
+      return toExit(libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG));
+    }
+    if (this.closed) return null;
+    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      const s = toExit(libc.waitPid(this.pid, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG));
+      if (s !== null || Date.now() >= deadline) return s;
+      sleepSync(PID_POLL_MS);
     }
   }
 
   reap(timeoutMs = -1): StubExit | null {
     const exit = this.wait(timeoutMs);
-    if (exit === null || this.pidfd < 0) return exit;
-    try {
-      libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
-    } catch (e) {
-      // Node reaped it first: fine, libuv tolerates the reverse too (ECHILD).
-      if (!(e instanceof SyscallError && e.errnoName === 'ECHILD')) throw e;
-    }
+    if (exit === null || this.exit !== null) return exit;
+    if (this.pidfd >= 0) libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
+    else libc.waitPid(this.pid, WAIT.WEXITED | WAIT.WNOHANG);
+    this.exit = exit;
     return exit;
   }
 
   kill(signal: number = SIG.SIGKILL): void {
-    if (this.closed) return;
+    if (this.closed || this.exit !== null) return;
     try {
       if (this.pidfd >= 0) libc.pidfdSendSignal(this.pidfd, signal);
-      else if (this.fromChild() === null) libc.kill(this.pid, signal);
+      else libc.kill(this.pid, signal);
     } catch (e) {
       if (!(e instanceof SyscallError && e.errnoName === 'ESRCH')) throw e;
     }
@@ -285,12 +313,15 @@ class Session implements StubSession {
     this.closeChannel();
     if (this.pidfd >= 0) libc.close(this.pidfd);
     this.pidfd = -1;
+    if (this.forked !== undefined && this.forked.pidfd >= 0) libc.close(this.forked.pidfd);
+    this.forked = undefined;
     this.closed = true;
   }
+}
 
-  private fromChild(): StubExit | null {
-    const { exitCode, signalCode } = this.child;
-    if (exitCode === null && signalCode === null) return null;
-    return { exitCode, signal: signalCode === null ? null : (SIG as Record<string, number>)[signalCode] ?? null };
-  }
+/** Without pidfds, wait() polls for the stub's exit this often. */
+const PID_POLL_MS = 5;
+
+function toExit(s: libc.WaitStatus | null): StubExit | null {
+  return s === null ? null : { exitCode: s.exitCode, signal: s.signal };
 }

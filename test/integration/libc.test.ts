@@ -213,4 +213,30 @@ describe.skipIf(process.platform !== 'linux')('libc bindings', () => {
       libc.close(copy);
     }
   });
+  it('spawn: maps fds even when targets and sources cross, resets signals, passes argv and env, reports exec errors', () => {
+    const [ar, aw] = libc.pipe();
+    const [br, bw] = libc.pipe();
+    // Node ignores SIGPIPE: the child must start with it at its default, and nothing blocked.
+    const script = 'echo "$0 $FOO"; grep -E "^Sig(Blk|Ign)" /proc/self/status >&2';
+    const pid = libc.spawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: ['FOO=bar'], fds: [0, bw, aw] });
+    libc.close(aw);
+    libc.close(bw);
+    const status = libc.waitPid(pid, WAIT.WEXITED);
+    expect(status?.exitCode).toBe(0);
+    expect(libc.readAll(br).toString()).toBe('sh bar\n');
+    const masks = Object.fromEntries(
+      libc
+        .readAll(ar)
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/) as [string, string]),
+    );
+    expect(BigInt(`0x${masks.SigBlk}`)).toBe(0n);
+    expect(BigInt(`0x${masks.SigIgn}`) & (1n << BigInt(SIG.SIGPIPE - 1))).toBe(0n);
+    libc.close(ar);
+    libc.close(br);
+    const e = thrown(() => libc.spawn({ path: join(dir, 'no-such-program'), argv: ['x'], env: [], fds: [0, 1, 2] }));
+    expect(e.errnoName).toBe('ENOENT');
+  });
 });

@@ -229,6 +229,7 @@ describe('constants', () => {
       'sys/file.h',
       'sys/socket.h',
       'poll.h',
+      'spawn.h',
       'sys/wait.h',
       'sys/pidfd.h',
       'sys/ioctl.h',
