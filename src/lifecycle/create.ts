@@ -9,7 +9,7 @@ import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import type { StubSession } from '../../native/stub.js';
 import { startStub } from '../../native/stub.js';
-import { applyCgroup, createCgroup, joinCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
+import { applyCgroup, cgroupEntry, createCgroup, joinCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildContainerProgram } from '../plan/container.js';
@@ -152,7 +152,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       removeCgroup(cgroup.dir, createdParents);
     });
     record = { ...record, cgroupCreated: createdParents };
-    // Limits and the device program are in place before the stub exists, so before it joins at SYNC.CGROUP.
+    // Limits and the device program are in place before the stub exists, so before any process is in it.
     applyCgroup(cgroupPlan);
 
     const idmapFds = idmappedMounts(spec).map(({ index, uid, gid }) => ({ index, fd: userNamespaceFd(uid, gid) }));
@@ -164,6 +164,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       bundle,
       rootfs,
       execFifo: fifo,
+      cgroup: cgroupEntry(cgroup.dir),
       env,
       noPivot: req.noPivot,
       keyringName: req.noNewKeyring ? undefined : `_ses.${req.id}`,
@@ -204,16 +205,16 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
         throw new TsrunError(`container init exited before it was created${exit ? ` (status ${exit.exitCode ?? `signal ${exit.signal}`})` : ''}`);
       }
       if (m.kind === 'child-pid') {
+        // The session reaps the parent side; the child goes on with the program.
         containerPid = m.pid;
-        session.reap(1000);
         continue;
       }
       switch (m.code) {
         case SYNC.CGROUP:
-          joinCgroup(cgroup.dir, session.pid);
+          joinCgroup(cgroup.dir, containerPid);
           break;
         case SYNC.ID_MAPS:
-          writeIdMaps(session.pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { denySetgroups: req.rootless });
+          writeIdMaps(containerPid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { denySetgroups: req.rootless });
           break;
         case SYNC.CREATE_HOOKS: {
           const state = stateOutput({ ...record, pid: containerPid }, 'creating');

@@ -10,7 +10,7 @@ import { isAbsolute, join, normalize } from 'node:path';
 import { PR, SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { startStub } from '../../native/stub.js';
-import { joinCgroup } from '../cgroups/manager.js';
+import { cgroupEntry, joinCgroup } from '../cgroups/manager.js';
 import { ConfigError, TsrunError, UsageError } from '../errors.js';
 import { buildExecProgram } from '../plan/exec.js';
 import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
@@ -132,6 +132,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
     env,
     preserveFds: req.preserveFds,
     consoleSocketFd: consoleFd === undefined ? undefined : 3 + req.preserveFds,
+    cgroup: cgroupDir === undefined ? undefined : cgroupEntry(cgroupDir),
     host: { lastCap: readLastCap(), lsm: probeLsm() },
     security: seccomp ? { seccomp: seccomp.compiled } : {},
   });
@@ -149,14 +150,16 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
       if (m.kind === 'error') throw program.errorFor(m.opIndex, m.errno);
       if (m.kind === 'eof' || m.kind === 'done') throw new TsrunError('the exec process exited before it was ready');
       if (m.kind === 'child-pid') {
+        // The last fork's child is the process (the first may only have entered the cgroup);
+        // the session reaps each parent side.
         pid = m.pid;
+        if (pidfd >= 0) libc.close(pidfd);
         // Held before the process can exit: its pid cannot be reused under us.
         if (!req.detach) pidfd = libc.pidfdOpen(pid);
-        session.reap(1000);
         continue;
       }
       if (m.code === SYNC.CGROUP) {
-        if (cgroupDir !== undefined) joinCgroup(cgroupDir, session.pid);
+        if (cgroupDir !== undefined) joinCgroup(cgroupDir, pid > 0 ? pid : session.pid);
       } else if (m.code === SYNC.SECCOMP_LISTENER) {
         handOverListener(spec.linux?.seccomp, m.fd, stateOutput(record, 'running'));
       } else if (m.code === SYNC.EXEC_READY) {

@@ -1,5 +1,5 @@
 // The whole program of a container's init, in order (ARCHITECTURE.md
-// "Process model"): cgroup sync, namespaces (+ id maps sync), fork for PID
+// "Process model"): into the cgroup, namespaces (+ id maps sync), fork for PID
 // and time namespaces, the root filesystem, the exec fifo, the create hooks
 // sync, pivot_root, container settings, process attributes, the "created"
 // sync, the wait on the exec fifo, execve. Pure: the result is data.
@@ -16,6 +16,7 @@ import type { CompiledSeccomp } from './seccomp.js';
 import { planFinalizeRootfs, planIdmappedTrees, planPivotRoot, planRootfsMounts } from './rootfs.js';
 import type { IdmappedMount, SourceProbe } from './rootfs.js';
 import { planSessionKeyring } from './keyring.js';
+import { planCgroupEntry, type CgroupEntry } from './cgroup-entry.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -35,6 +36,8 @@ export interface ContainerProgramInput {
   readonly keyringName?: string | undefined;
   /** Idmapped mounts with the stub's fd of a user namespace holding each one's mappings. */
   readonly idmapped?: readonly IdmappedMount[] | undefined;
+  /** The container's cgroup: the init is born there or moved there first (cgroup-entry.ts). */
+  readonly cgroup?: CgroupEntry | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
   readonly host: HostProbe & SourceProbe;
   /** linux.seccomp compiled in the parent, when the config has one. */
@@ -61,8 +64,8 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
     newMountNamespace: namespaces.create.includes('mount'),
   };
 
-  // Born into its cgroup: tsrun moves the stub there before it does anything else.
-  b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  // Into its cgroup before anything else, so that everything the init does is accounted there.
+  planCgroupEntry(b, input.cgroup, regs.scratch[0]);
   const idmappedTrees = planIdmappedTrees(ctx, input.idmapped ?? []);
   planNamespaces(b, spec, namespaces, regs.scratch[0]);
   if (input.keyringName !== undefined) planSessionKeyring(ctx, input.keyringName);

@@ -1,9 +1,9 @@
 // The program of `tsrun exec`: join every namespace in which the container's
 // init differs from tsrun (user first, mount last), take the init's root (a
 // chroot with --no-pivot), fork so the PID and time namespaces apply, then the
-// same process attributes as the container's own process and execve. tsrun
-// moves the stub into the container's cgroup at the first sync point, so the
-// forked process is born there. Pure: the result is data.
+// same process attributes as the container's own process and execve. The
+// process enters the container's cgroup first (cgroup-entry.ts), so the forked
+// process is born there. Pure: the result is data.
 import { AT, CLONE } from '../../native/constants.js';
 import { flags, ProgramBuilder, ProgramError, str } from '../../native/program.js';
 import type { NamespaceType, Spec } from '../spec/types.js';
@@ -11,6 +11,7 @@ import { allocateRegisters, type PlanContext } from './context.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { planExec, planProcessAttributes, type HostProbe, type ProcessSecurity } from './process.js';
 import { planCpuAffinity } from './scheduling.js';
+import { planCgroupEntry, type CgroupEntry } from './cgroup-entry.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -26,6 +27,8 @@ export interface ExecProgramInput {
   /** The stub's fd of the connected console socket, when the process has a terminal. */
   readonly consoleSocketFd?: number | undefined;
   readonly host: HostProbe;
+  /** The cgroup the process runs in (the container's, or --cgroup's sub-cgroup); none when the container has none. */
+  readonly cgroup?: CgroupEntry | undefined;
   /** The container's seccomp filter, compiled in the parent. */
   readonly security?: ProcessSecurity | undefined;
 }
@@ -45,7 +48,7 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
   const affinity = input.spec.process?.execCPUAffinity;
   // runtime-spec: `initial` before the move into the container's cgroup, `final` after it.
   planCpuAffinity(ctx, affinity, 'initial');
-  b.sync(SYNC.CGROUP, 0, { label: 'wait to be moved into the container cgroup' });
+  planCgroupEntry(b, input.cgroup, regs.scratch[0]);
   planCpuAffinity(ctx, affinity, 'final');
   const procDir = `/proc/${input.pid}`;
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${procDir}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {
