@@ -13,12 +13,25 @@ export interface ProcStat {
 export function parseProcStat(content: string): ProcStat | undefined {
   const close = content.lastIndexOf(')');
   if (close === -1) return undefined;
-  const fields = content.slice(close + 2).trim().split(' ');
-  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-  const state = fields[0];
-  const startTime = fields[19];
+  const rest = content.slice(close + 2).trim();
+  // The space-separated fields after comm: [0] is field 3 (state); field 22 (starttime) is [19].
+  // Found with indexOf, not a split into 50 strings.
+  const state = nthField(rest, 0);
+  const startTime = nthField(rest, 19);
   if (state === undefined || startTime === undefined) return undefined;
   return { state, startTime };
+}
+
+/** `s.split(' ')[n]`, without the split. */
+function nthField(s: string, n: number): string | undefined {
+  let start = 0;
+  for (let k = 0; k < n; k++) {
+    const sp = s.indexOf(' ', start);
+    if (sp === -1) return undefined;
+    start = sp + 1;
+  }
+  const end = s.indexOf(' ', start);
+  return end === -1 ? s.slice(start) : s.slice(start, end);
 }
 
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {

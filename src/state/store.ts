@@ -9,7 +9,7 @@
 // creates of one id cannot both succeed. A create that died before writing
 // its record leaves a directory with no state.json or a "creating" record
 // whose creator is gone; both count as absent and are reclaimed.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError, InvalidIdError, SyscallError, TsrunError } from '../errors.js';
 import { isSameLiveProcess } from './proc.js';
@@ -98,11 +98,9 @@ export class StateStore {
    */
   reserve(id: string): Lock {
     const dir = this.containerDir(id);
-    // 0711 as runc: a container root mapped to another uid must reach its exec fifo.
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        mkdirSync(dir, { mode: 0o711 });
+        this.mkdirContainer(dir);
       } catch (err) {
         if (errnoCode(err) !== 'EEXIST') throw err;
         const lock = this.locker.tryLockExclusive(join(dir, LOCK_FILE));
@@ -119,6 +117,21 @@ export class StateStore {
       return this.locker.lockExclusive(join(dir, LOCK_FILE));
     }
     throw new ContainerExistsError(id);
+  }
+
+  /**
+   * mkdir of a container's directory, and of --root first when that is missing (0711 as runc: a
+   * container root mapped to another uid must reach its exec fifo). The root nearly always
+   * exists: trying the container's directory first spares a recursive mkdir (mkdir + stat).
+   */
+  private mkdirContainer(dir: string): void {
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      mkdirSync(dir, { mode: 0o711 });
+    }
   }
 
   /** Locks an existing container for a mutating command; throws "container does not exist" otherwise. */
@@ -201,7 +214,25 @@ export class StateStore {
 
   /** Removes everything the store holds for `id` (the caller holds the lock). */
   remove(id: string): void {
-    rmSync(this.containerDir(id), { recursive: true, force: true });
+    const dir = this.containerDir(id);
+    // The directory holds plain files only (state.json, lock, exec.fifo): unlink what readdir
+    // lists and rmdir, three or four syscalls. Node 20's rmSync is a JavaScript rimraf that tries
+    // rmdir first (an ENOTEMPTY error), then lstats every entry. Anything unexpected (a
+    // directory inside, a race) falls back to it.
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    try {
+      for (const name of names) unlinkSync(join(dir, name));
+      rmdirSync(dir);
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Records of every container, sorted by id; leftovers of crashed creates are skipped. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -127,5 +127,25 @@ describe('StateStore', () => {
     store.remove('c1');
     expect(existsSync(join(root, 'c1'))).toBe(false);
     expect(() => store.read('c1')).toThrow(ContainerNotExistError);
+  });
+
+  it('removes a directory holding more than plain files, and a missing one quietly', () => {
+    store.reserve('c1').release();
+    store.write(record('c1'));
+    mkdirSync(join(root, 'c1', 'sub', 'deeper'), { recursive: true });
+    writeFileSync(join(root, 'c1', 'sub', 'deeper', 'f'), '');
+    store.remove('c1');
+    expect(existsSync(join(root, 'c1'))).toBe(false);
+    expect(() => store.remove('c1')).not.toThrow();
+    expect(() => store.remove('never')).not.toThrow();
+  });
+
+  it('creates a missing --root (0711) with the first container', () => {
+    const nested = new StateStore(join(root, 'a', 'b'), locker);
+    nested.reserve('c1').release();
+    expect(existsSync(join(root, 'a', 'b', 'c1'))).toBe(true);
+    expect(statSync(join(root, 'a', 'b')).mode & 0o777).toBe(0o711 & ~process.umask());
+    nested.write(record('c1'));
+    expect(() => nested.reserve('c1')).toThrow(ContainerExistsError);
   });
 });

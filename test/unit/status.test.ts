@@ -22,6 +22,27 @@ describe('/proc facts', () => {
     expect(parseProcStat(line)).toEqual({ state: 'S', startTime: '987654' });
     expect(parseProcStat('garbage')).toBeUndefined();
   });
+  it('takes the fields as split(" ") does, short and odd lines included', () => {
+    const viaSplit = (content: string) => {
+      const close = content.lastIndexOf(')');
+      if (close === -1) return undefined;
+      const f = content.slice(close + 2).trim().split(' ');
+      return f[0] === undefined || f[19] === undefined ? undefined : { state: f[0], startTime: f[19] };
+    };
+    const fields = Array.from({ length: 50 }, (_, i) => `f${i}`);
+    const lines = [
+      `1 (x) ${fields.join(' ')}\n`,
+      `1 (x) ${fields.slice(0, 20).join(' ')}`,
+      `1 (x) ${fields.slice(0, 19).join(' ')}`,
+      `1 (x)  ${fields.join('  ')}`,
+      '1 (x)',
+      '1 (x) ',
+      `1 (x)S ${fields.join(' ')}`,
+      `1 (x) R${' '.repeat(19)}`,
+      `1 (x) R${' '.repeat(18)}7 8`,
+    ];
+    for (const line of lines) expect(parseProcStat(line)).toEqual(viaSplit(line));
+  });
   it('recognises this very process and refuses a wrong start time or pid', () => {
     const self = readProcStat(process.pid);
     expect(self).toBeDefined();
