@@ -49,7 +49,13 @@ export interface ValidationResult {
 
 /** A JSON pointer from path segments, escaping `~` and `/` as RFC 6901 says. */
 export function pointer(...segments: readonly (string | number)[]): string {
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  let out = '';
+  for (const s of segments) {
+    const t = String(s);
+    // Most segments (field names, indices) have nothing to escape: no regex for them.
+    out += '/' + (t.includes('~') || t.includes('/') ? t.replace(/~/g, '~0').replace(/\//g, '~1') : t);
+  }
+  return out;
 }
 
 /** Quote a value from the config for a message. */

@@ -19,20 +19,29 @@ const NS_FILES: Readonly<Record<NamespaceType, string>> = {
 
 function stat(path: string): ReturnType<typeof statSync> | undefined {
   try {
-    return statSync(path);
+    // A missing path answers undefined without building an Error.
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
 }
 
+const CAP_LAST_CAP = '/proc/sys/kernel/cap_last_cap';
+/** The kernel's cap_last_cap cannot change while tsrun runs: validation and planning share one read. */
+let lastCapOfKernel: number | undefined;
+
 /** /proc/sys/kernel/cap_last_cap, or the last capability tsrun knows when it cannot be read (kernels before 3.2). */
-export function readLastCap(file = '/proc/sys/kernel/cap_last_cap'): number {
+export function readLastCap(file = CAP_LAST_CAP): number {
+  if (file === CAP_LAST_CAP && lastCapOfKernel !== undefined) return lastCapOfKernel;
+  let n: number;
   try {
-    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(n) && n >= 0 ? n : LAST_KNOWN_CAPABILITY;
+    n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
   } catch {
     return LAST_KNOWN_CAPABILITY;
   }
+  const last = Number.isInteger(n) && n >= 0 ? n : LAST_KNOWN_CAPABILITY;
+  if (file === CAP_LAST_CAP) lastCapOfKernel = last;
+  return last;
 }
 
 /** The namespace types with an entry in /proc/self/ns. */
