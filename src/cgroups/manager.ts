@@ -4,7 +4,7 @@
 // program) before any container process exists, entered by the stub first
 // thing (born there with CLONE_INTO_CGROUP, or moved there: cgroup-entry.ts),
 // removed on delete after every process in it is gone.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { SIG } from '../../native/constants.js';
@@ -136,10 +136,16 @@ export function cgroupPids(dir: string): number[] {
  * to each pid listed) and removes it, retrying while the kernel releases it.
  */
 export function destroyCgroup(dir: string, killProcesses: (pids: number[]) => void): void {
-  if (!existsSync(dir)) return;
-  for (const child of readdirSync(dir)) {
-    const sub = join(dir, child);
-    if (statSync(sub).isDirectory()) destroyCgroup(sub, killProcesses);
+  let entries;
+  try {
+    // The entry types come with the names (kernfs fills d_type): no stat of each of the ~50 files.
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const child of entries) {
+    if (child.isDirectory()) destroyCgroup(join(dir, child.name), killProcesses);
   }
   const killFile = join(dir, 'cgroup.kill');
   for (let attempt = 0; attempt < RMDIR_ATTEMPTS; attempt++) {
