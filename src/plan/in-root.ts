@@ -100,12 +100,13 @@ export function openInRoot(
  */
 export function mkdirAllInRoot(b: ProgramBuilder, root: Reg, path: string, scratch: Reg, leaf: 'dir' | 'file' = 'dir'): void {
   const parts = pathComponents(path);
+  // The components so far ("dev/pts"), grown one at a time rather than sliced and joined twice per component.
+  let parentPath = '';
   parts.forEach((name, i) => {
-    const parentPath = parts.slice(0, i).join('/');
     const isLeafFile = leaf === 'file' && i === parts.length - 1;
     const parent = i === 0 ? root : scratch;
     if (i > 0) openInRoot(b, root, parentPath, scratch, { directory: true, label: `open /${parentPath} in the container root` });
-    const target = `/${parts.slice(0, i + 1).join('/')}`;
+    const target = i === 0 ? `/${name}` : `/${parentPath}/${name}`;
     if (isLeafFile) {
       b.syscall('mknodat', [parent, name, S.S_IFREG | FILE_MODE, 0], {
         label: `create the file ${target} in the container root`,
@@ -115,5 +116,6 @@ export function mkdirAllInRoot(b: ProgramBuilder, root: Reg, path: string, scrat
       b.syscall('mkdirat', [parent, name, DIR_MODE], { label: `create the directory ${target} in the container root`, okErrnos: ['EEXIST'] });
     }
     if (i > 0) b.syscall('close', [scratch], { label: `close /${parentPath}` });
+    parentPath = i === 0 ? name : `${parentPath}/${name}`;
   });
 }
