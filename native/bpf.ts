@@ -11,7 +11,7 @@
 
 import { koffi as loadKoffi } from './koffi.js';
 import { SyscallError } from '../src/errors.js';
-import { BPF } from './constants.js';
+import { BPF, SIGPROCMASK } from './constants.js';
 import { errnoMessage, errnoName, errnoNumber } from './errno.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -52,6 +52,27 @@ function withBlock<T>(size: number, use: (b: Block) => T): T {
 function bpf(cmd: number, attr: Block, size: number): number {
   const r = Number(lib().syscall(syscallNumber('bpf'), 'int', cmd, 'void *', attr.ptr, 'unsigned int', size));
   return r < 0 ? -lib().koffi.errno() : r;
+}
+
+/** The kernel's sigset_t: one bit per signal, 64 signals. */
+const KERNEL_SIGSET_BYTES = 8;
+
+/**
+ * Runs `fn` with every signal blocked in this thread (they stay pending and arrive after): the
+ * verifier gives up with EAGAIN whenever a signal is pending, and a busy tsrun gets them (SIGCHLD,
+ * SIGWINCH, a profiler's SIGPROF every few hundred microseconds).
+ */
+function withSignalsBlocked<T>(fn: () => T): T {
+  const nr = syscallNumber('rt_sigprocmask');
+  const old = Buffer.alloc(KERNEL_SIGSET_BYTES);
+  const all = Buffer.alloc(KERNEL_SIGSET_BYTES, 0xff);
+  const { syscall } = lib();
+  if (Number(syscall(nr, 'int', SIGPROCMASK.SIG_BLOCK, 'void *', all, 'void *', old, 'size_t', KERNEL_SIGSET_BYTES)) < 0) return fn();
+  try {
+    return fn();
+  } finally {
+    syscall(nr, 'int', SIGPROCMASK.SIG_SETMASK, 'void *', old, 'void *', null, 'size_t', KERNEL_SIGSET_BYTES);
+  }
 }
 
 function fail(what: string, object: string, errno: number, detail?: string): never {
@@ -96,7 +117,7 @@ function loadOnce(insns: Uint8Array, license: string, name: string, withLog: boo
       b.view.setBigUint64(32, b.base + BigInt(logAt), true);
     }
     b.bytes.set(Buffer.from(name), 48);
-    const fd = bpf(BPF.BPF_PROG_LOAD, b, LOAD_ATTR_SIZE);
+    const fd = withSignalsBlocked(() => bpf(BPF.BPF_PROG_LOAD, b, LOAD_ATTR_SIZE));
     let log = '';
     if (withLog) {
       const raw = b.bytes.subarray(logAt, logAt + LOG_SIZE);
@@ -115,7 +136,7 @@ function loadOnce(insns: Uint8Array, license: string, name: string, withLog: boo
 export function loadCgroupDeviceProgram(insns: Uint8Array, license: string, name = ''): number {
   if (insns.length === 0 || insns.length % INSN_SIZE !== 0) throw new RangeError(`an eBPF program is a non-empty multiple of ${INSN_SIZE} bytes, not ${insns.length}`);
   checkName(name);
-  // A signal during verification makes the load fail with EAGAIN: retry, as libbpf does.
+  // Signals are blocked during the load; EAGAIN is still retried, as libbpf does.
   let first = loadOnce(insns, license, name, false);
   for (let tries = 1; first.fd === -EAGAIN && tries < LOAD_RETRIES; tries++) first = loadOnce(insns, license, name, false);
   if (first.fd >= 0) return first.fd;

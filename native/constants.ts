@@ -344,6 +344,13 @@ export const SIG = {
   SIGRTMAX: 64,
 } as const;
 
+/** rt_sigprocmask(2) operations. */
+export const SIGPROCMASK = {
+  SIG_BLOCK: 0,
+  SIG_UNBLOCK: 1,
+  SIG_SETMASK: 2,
+} as const;
+
 /** Every signal name with its number, real-time ones as `kill -l` names them (SIGRTMIN+1 .. SIGRTMAX-1). */
 export const SIGNALS: Readonly<Record<string, number>> = (() => {
   const all: Record<string, number> = { ...SIG };
@@ -740,6 +747,7 @@ export const CONSTANT_TABLES = {
   AUDIT_ARCH,
   S,
   SIG,
+  SIGPROCMASK,
   RLIMIT,
   IOPRIO,
   SCHED,
