@@ -165,6 +165,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       rootfs,
       execFifo: fifo,
       cgroup: cgroupEntry(cgroup.dir),
+      hostCgroupMount: cgroup.mount,
       env,
       noPivot: req.noPivot,
       keyringName: req.noNewKeyring ? undefined : `_ses.${req.id}`,

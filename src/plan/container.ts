@@ -36,6 +36,8 @@ export interface ContainerProgramInput {
   readonly keyringName?: string | undefined;
   /** Idmapped mounts with the stub's fd of a user namespace holding each one's mappings. */
   readonly idmapped?: readonly IdmappedMount[] | undefined;
+  /** The host's cgroup v2 mount point: bound for a `cgroup` mount when the container keeps tsrun's cgroup namespace. */
+  readonly hostCgroupMount?: string | undefined;
   /** The container's cgroup: the init is born there or moved there first (cgroup-entry.ts). */
   readonly cgroup?: CgroupEntry | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
@@ -62,6 +64,7 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
     noPivot: input.noPivot,
     userNamespace: namespaces.hasUser,
     newMountNamespace: namespaces.create.includes('mount'),
+    hostCgroupMount: (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup') ? undefined : input.hostCgroupMount,
   };
 
   // Into its cgroup before anything else, so that everything the init does is accounted there.

@@ -29,6 +29,11 @@ export interface PlanContext {
   readonly userNamespace: boolean;
   /** The container has a new (not joined) mount namespace. tsrun always gives it one. */
   readonly newMountNamespace: boolean;
+  /**
+   * The host's cgroup v2 mount point, when the container shares tsrun's cgroup namespace: a
+   * `cgroup` mount is then a bind of it (rootfs.ts), not a new cgroup2 mount.
+   */
+  readonly hostCgroupMount?: string | undefined;
 }
 
 /** Allocates the fixed registers; called once per program. */

@@ -198,6 +198,27 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
  * set what is asked, clear what is explicitly cleared, and leave everything
  * else alone (so flags the kernel locks in a user namespace are kept).
  */
+/** The flags every kernel with mount_setattr (5.12) knows: a bind standing in for a new mount clears these when the options do not set them. */
+const NEW_MOUNT_DEFAULT_CLEAR: readonly AttrName[] = ['MOUNT_ATTR_RDONLY', 'MOUNT_ATTR_NOSUID', 'MOUNT_ATTR_NODEV', 'MOUNT_ATTR_NOEXEC'];
+
+/**
+ * The attributes of a new mount with these options, for a bind mount that stands in for one (a
+ * clone of the host's cgroup2 mount): what the options set, the classic flags they do not set
+ * cleared, and their atime mode or relatime (a new mount's default).
+ */
+export function newMountAttributes(parsed: ParsedMountOptions): MountAttrChange {
+  let set = 0;
+  let clear = 0;
+  for (const [ms, attr] of MS_TO_ATTR) {
+    if (parsed.flags & MS[ms]) set |= MOUNT_ATTR[attr];
+    else if (NEW_MOUNT_DEFAULT_CLEAR.includes(attr)) clear |= MOUNT_ATTR[attr];
+  }
+  const atime = ATIME_FLAGS.find(([ms]) => parsed.flags & MS[ms]);
+  set |= atime ? MOUNT_ATTR[atime[1]] : MOUNT_ATTR.MOUNT_ATTR_RELATIME;
+  clear |= MOUNT_ATTR.MOUNT_ATTR__ATIME;
+  return { set, clear };
+}
+
 export function bindAttributes(parsed: ParsedMountOptions): MountAttrChange {
   let set = 0;
   let clear = 0;

@@ -18,7 +18,7 @@ import type { Mount, Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { needsDevSetup, planDevices, type ExistingNode } from './devices.js';
 import { mkdirAllInRoot, mountAttr, moveTreeInto, normalizePath, openInRoot, setMountAttr } from './in-root.js';
-import { bindAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
+import { bindAttributes, newMountAttributes, parseMountOptions, PROPAGATION, type ParsedMountOptions } from './mount-options.js';
 import { SYNC } from './sync.js';
 
 /** Facts about the host the rootfs planner needs, read by the caller (src/lifecycle/probe.ts). */
@@ -135,6 +135,10 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
   if (m.type === undefined || m.type === '') throw new UnsupportedError(`${field}/type`, 'a mount that is not a bind mount needs a type');
   // cgroup v1 is never mounted: tsrun drives the unified hierarchy, as runc does on a v2 host.
   const fstype = m.type === 'cgroup' ? 'cgroup2' : m.type;
+  if (fstype === 'cgroup2' && ctx.hostCgroupMount !== undefined && parsed.data === '' && !parsed.tmpcopyup) {
+    planCgroupBind(ctx, m, parsed, ctx.hostCgroupMount);
+    return;
+  }
   const source = m.source ?? fstype;
   const mountFlags = devReadonlyLater(ctx.spec, m, parsed) ? parsed.flags & ~MS.MS_RDONLY : parsed.flags;
   mkdirAllInRoot(b, regs.rootfs, m.destination, dir);
@@ -155,6 +159,23 @@ function planFilesystemMount(ctx: PlanContext, m: Mount, field: string, parsed: 
     setMountAttr(b, target, mountAttr(parsed.recursive.set, parsed.recursive.clear), { recursive: true, label: `set the recursive options of the mount on ${m.destination}` });
     b.syscall('close', [target]);
   }
+}
+
+/**
+ * A cgroup2 mount in tsrun's cgroup namespace shows the same tree as the host's cgroup2 mount,
+ * so it is a clone of that mount with the options' flags. A new cgroup2 mount from the initial
+ * cgroup namespace is worse on two counts: the kernel applies its (absent) mount options to the
+ * whole hierarchy, clearing the host's nsdelegate, memory_recursiveprot and favordynmods, and it
+ * takes cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period (~10 ms here).
+ */
+function planCgroupBind(ctx: PlanContext, m: Mount, parsed: ParsedMountOptions, hostMount: string): void {
+  const { b, regs } = ctx;
+  const [dir, target, tree] = regs.scratch;
+  mkdirAllInRoot(b, regs.rootfs, m.destination, dir);
+  planOpenTree(b, hostMount, false, tree, `cgroup2 for ${m.destination}`);
+  const attrs = newMountAttributes(parsed);
+  setMountAttr(b, tree, mountAttr(attrs.set, attrs.clear), { label: `set the options of the cgroup2 mount on ${m.destination}` });
+  moveTreeInto(b, regs.rootfs, tree, m.destination, target, `mount the host's cgroup2 (${hostMount}) on ${m.destination}`);
 }
 
 /**

@@ -10,7 +10,7 @@ import { makedev, splitDev } from '../../native/constants.js';
 import { devicesToCreate, needsDevSetup } from '../../src/plan/devices.js';
 import { mkdirAllInRoot, pathComponents } from '../../src/plan/in-root.js';
 import { SUPPORT } from '../../src/features.js';
-import { bindAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
+import { bindAttributes, newMountAttributes, parseMountOptions } from '../../src/plan/mount-options.js';
 import { dataWithMountLabel, refuseUnsupportedRootfsFields, rootPropagationFlags, type SourceProbe } from '../../src/plan/rootfs.js';
 import type { Spec } from '../../src/spec/types.js';
 
@@ -32,7 +32,7 @@ function spec(extra: Partial<Spec> = {}): Spec {
   };
 }
 
-function program(s: Spec, noPivot = false): string[] {
+function program(s: Spec, noPivot = false, hostCgroupMount?: string): string[] {
   const { builder } = buildContainerProgram({
     spec: s,
     bundle: '/b',
@@ -41,6 +41,7 @@ function program(s: Spec, noPivot = false): string[] {
     env: ['PATH=/bin'],
     noPivot,
     preserveFds: 0,
+    hostCgroupMount,
     host: { lastCap: 40, ...probe },
   });
   return builder.describe();
@@ -161,6 +162,27 @@ describe('rootfs program', () => {
   it('mounts filesystems on the fd of the resolved destination, cgroup as cgroup2', () => {
     const ops = program(spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] }] }));
     expect(ops.some((l) => /mount\("cgroup", \/proc\/self\/fd\/<r\d+>, "cgroup2", MS_RDONLY\|MS_NOSUID, NULL\)/.test(l))).toBe(true);
+  });
+
+  it("binds the host's cgroup2 mount for a cgroup mount in tsrun's cgroup namespace, with exactly the options' flags", () => {
+    const cgroupMount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec'] };
+    const ops = program(spec({ mounts: [cgroupMount] }), false, '/sys/fs/cgroup/unified');
+    expect(ops.some((l) => /"cgroup2"/.test(l))).toBe(false);
+    const i = ops.findIndex((l) => /open_tree\(AT_FDCWD, "\/sys\/fs\/cgroup\/unified", OPEN_TREE_CLONE\|OPEN_TREE_CLOEXEC\)/.test(l));
+    expect(i).toBeGreaterThan(0);
+    // set ro|nosuid|noexec and relatime; clear nodev (not asked) and the atime bits
+    const { set, clear } = newMountAttributes(parseMountOptions(cgroupMount.options, 'f'));
+    expect(set).toBe(MOUNT_ATTR.MOUNT_ATTR_RDONLY | MOUNT_ATTR.MOUNT_ATTR_NOSUID | MOUNT_ATTR.MOUNT_ATTR_NOEXEC | MOUNT_ATTR.MOUNT_ATTR_RELATIME);
+    expect(clear).toBe(MOUNT_ATTR.MOUNT_ATTR_NODEV | MOUNT_ATTR.MOUNT_ATTR__ATIME);
+    expect(ops[i + 1]).toContain(`mount_setattr(<r${ops[i]?.match(/r(\d+) = open_tree/)?.[1]}>, "", AT_EMPTY_PATH, {set=0x${set.toString(16)}, clr=0x${clear.toString(16)}}`);
+    expect(ops.slice(i).some((l) => /move_mount.*# mount the host's cgroup2/.test(l))).toBe(true);
+  });
+
+  it('mounts a new cgroup2 when the container has a cgroup namespace, or the mount has filesystem data', () => {
+    const withNs = spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'cgroup' }] }, mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' }] });
+    expect(program(withNs, false, '/sys/fs/cgroup').some((l) => /mount\("cgroup", .*"cgroup2"/.test(l))).toBe(true);
+    const withData = spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: ['nsdelegate'] }] });
+    expect(program(withData, false, '/sys/fs/cgroup').some((l) => /mount\("cgroup2", .*"cgroup2", 0, "nsdelegate"\)/.test(l))).toBe(true);
   });
 
   it('orders: mounts, exec fifo, create hooks, pivot_root, sysctl, masked/readonly paths, user, created, exec', () => {
