@@ -139,6 +139,10 @@ function fail(msg) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// Node parses the file NODE_EXTRA_CA_CERTS names at every start-up (~40 ms of CPU on the
+// development machine, which sets it): the same cost for tsrun and the node floor, but it doubles
+// their noise. No participant needs it (tsrun makes no TLS connection): removed for all of them.
+delete process.env.NODE_EXTRA_CA_CERTS;
 const log = (/** @type {string} */ s) => process.stderr.write(`${s}\n`);
 
 // 1. The pure cgroup v2 view (TESTING.md): a private mount namespace with
@@ -269,7 +273,7 @@ if (results.length > 0) {
   console.log('');
   console.log(`tsrun benchmark · ${json.date} · ${json.machine.cpus} cpus · node ${json.node} · kernel ${json.machine.kernel}${json.complete ? '' : ' · INCOMPLETE (interrupted or failed): partial results'}`);
   for (const r of runtimes) console.log(`  ${r.name.padEnd(5)}: ${r.available ? `${r.version} — ${r.view}` : `MISSING: ${r.reason}`}${r.notes.map((n) => `\n         note: ${n}`).join('')}`);
-  console.log(`  ${FLOOR}: ${process.execPath} -e 0 — same view`);
+  console.log(`  ${FLOOR}: ${process.execPath} -e 0 — same view; NODE_EXTRA_CA_CERTS unset for every participant`);
   console.log(`  config: ${specFrom || '(none)'}, args ["/bin/true"], terminal false${opts.drop.map((p) => `, ${p} removed`).join('')}`);
   console.log(`  median (min–max) of ${opts.repeats} rounds after ${opts.warmup} warm-up (parallel: ${Math.min(opts.parallelRepeats, opts.repeats)}, memory: ${Math.min(opts.memRepeats, opts.repeats)})`);
   console.log('');
