@@ -186,7 +186,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
   const relay = master === undefined ? undefined : (await import('./tty-relay.js')).relayTerminal(master);
   const stopForwarding = forwardSignals(pidfd);
   try {
-    return await waitForExit(pidfd, pid, readProcStat(pid)?.startTime ?? '');
+    return await waitForExit(pidfd, pid, readProcStat(pid)?.startTime ?? '', relay !== undefined);
   } finally {
     stopForwarding();
     await relay?.finish();

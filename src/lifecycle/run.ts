@@ -49,7 +49,7 @@ export async function runContainer(req: RunRequest, store: StateStore, logger: L
     const stopForwarding = forwardSignals(pidfd);
     let status: number;
     try {
-      status = await waitForExit(pidfd, record.pid, record.pidStartTime);
+      status = await waitForExit(pidfd, record.pid, record.pidStartTime, relay !== undefined);
     } finally {
       stopForwarding();
       await relay?.finish();

@@ -1,7 +1,7 @@
 // Waiting for a container process in the foreground (`run`, `exec`): tsrun is
 // its child subreaper, so the process becomes tsrun's child when the stub's
 // fork parent exits; signals tsrun receives are passed on to it, as runc does.
-import { SIG, WAIT } from '../../native/constants.js';
+import { POLL, SIG, WAIT } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { SyscallError } from '../errors.js';
 import { isSameLiveProcess } from '../state/proc.js';
@@ -9,11 +9,10 @@ import { isSameLiveProcess } from '../state/proc.js';
 /** Signals a foreground `run`/`exec` passes on to the process, as runc's signal handler does. */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'] as const;
 const SIGNAL_EXIT_BASE = 128;
-const MAX_POLL_MS = 20;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** How long one wait blocks the event loop at most: the delay of a forwarded signal. */
+const SIGNAL_TURN_MS = 10;
+/** The longest pause between looks while a terminal relay runs. */
+const MAX_PAUSE_MS = 20;
 
 /** Forwards tsrun's signals to the process behind `pidfd`; returns the function that stops it. */
 export function forwardSignals(pidfd: number): () => void {
@@ -34,9 +33,13 @@ export function forwardSignals(pidfd: number): () => void {
 /**
  * The exit status of the process (128+signal when killed): reaped through its
  * pidfd when tsrun is its (sub)reaper, else only watched until it is gone.
+ * The pidfd becomes readable when the process exits: tsrun blocks on it and
+ * wakes at once, giving the event loop a turn at least every SIGNAL_TURN_MS
+ * for the signal handlers. With `relaying` (a terminal relay lives on the event
+ * loop) it never blocks the loop, and looks again after a growing pause instead.
  */
-export async function waitForExit(pidfd: number, pid: number, startTime: string): Promise<number> {
-  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
+export async function waitForExit(pidfd: number, pid: number, startTime: string, relaying = false): Promise<number> {
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     try {
       const s = libc.waitPidfd(pidfd, WAIT.WEXITED | WAIT.WNOHANG);
       if (s !== null) return s.exitCode ?? SIGNAL_EXIT_BASE + (s.signal ?? 0);
@@ -45,6 +48,11 @@ export async function waitForExit(pidfd: number, pid: number, startTime: string)
       if (!(err instanceof SyscallError && err.errnoName === 'ECHILD')) throw err;
       if (!isSameLiveProcess(pid, startTime)) return 0;
     }
-    await delay(pause);
+    if (relaying) {
+      await new Promise<void>((resolve) => setTimeout(resolve, pause));
+    } else {
+      libc.poll([{ fd: pidfd, events: POLL.POLLIN }], SIGNAL_TURN_MS);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }
