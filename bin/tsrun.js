@@ -82,7 +82,8 @@ function loadBundle() {
     return undefined;
   }
   const st = fstatSync(fd, { bigint: true });
-  const source = readFileSync(fd, 'utf8');
+  // ASCII (the build checks it): latin1 makes V8's one-byte string without UTF-8 decoding.
+  const source = readFileSync(fd, 'latin1');
   closeSync(fd);
   const identity = Buffer.from(`${st.ino}:${st.size}:${st.mtimeNs}\n`);
   let cachedData = ownCache === undefined ? undefined : readCache(ownCache, identity);

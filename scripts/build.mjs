@@ -6,7 +6,7 @@
 //      V8's code cache for it (see bin/tsrun.js and README, "Performance")
 //   4. the C stub (native/stub) with the system C compiler
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,14 @@ async function bundle() {
       legalComments: 'none',
       logLevel: 'warning',
     });
+    // bin/tsrun.js reads the bundle as latin1 (a byte per character, no UTF-8 decoding): that is
+    // only right for ASCII. esbuild escapes strings but not regex literals; spell those \uXXXX.
+    const nonAscii = readFileSync(tmp).findIndex((byte) => byte > 0x7f);
+    if (nonAscii >= 0) {
+      rmSync(tmp, { force: true });
+      console.error(`tsrun build: the bundle has a non-ASCII byte at offset ${nonAscii}: escape it in the source (\\uXXXX)`);
+      process.exit(1);
+    }
     renameSync(tmp, out);
     // The caches that create, run and exec write for themselves (bin/tsrun.js) belong to the old
     // bundle: their identity check would refuse them anyway; removed so that none lingers.

@@ -230,8 +230,9 @@ export function oomKills(memoryEvents: string | undefined): bigint {
 
 /** A Go duration ("5s", "100ms", "1m30s", "1.5h") in milliseconds, as `events --interval` takes it. */
 export function parseGoDuration(text: string): number {
-  const units: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  // µ spelled \u00b5: the bundle stays ASCII, which bin/tsrun.js reads without UTF-8 decoding.
+  const units: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy;
   const body = text.replace(/^[+-]/, '');
   if (body === '0') return 0;
   let total = 0;
