@@ -128,6 +128,8 @@ describe('stats', () => {
     expect(parseGoDuration('5s')).toBe(5000);
     expect(parseGoDuration('1m30s')).toBe(90000);
     expect(parseGoDuration('250ms')).toBe(250);
+    expect(parseGoDuration('1500\u00b5s')).toBe(1.5);
+    expect(parseGoDuration('1500us')).toBe(1.5);
     expect(parseGoDuration('1.5h')).toBe(5400000);
     expect(() => parseGoDuration('5')).toThrow(/invalid duration/);
     expect(() => parseGoDuration('')).toThrow(/invalid duration/);
