@@ -4,14 +4,18 @@
 // vm.Script can use V8's code cache (Node >= 22.1 has module.enableCompileCache,
 // which this does by hand).
 //
-// It loads ONE file, dist/bundle/tsrun.cjs (src/ bundled by esbuild in
-// scripts/build.mjs, as one CommonJS wrapper function), compiled from one of these code caches:
-//   tsrun.cjs.<cmd>.cache  for create, run and exec: only the functions that command ran,
-//                          written by the first one that succeeded after a build (below)
-//   tsrun.cjs.full.cache   every function compiled (the build): for create, run and exec
-//                          until their own cache exists, or when it cannot be written
-//   tsrun.cjs.cache        the top level and the common path only (the build): for every
-//                          other command, as it deserializes several times faster
+// It loads one of two bundles (src/ bundled by esbuild in scripts/build.mjs, each one CommonJS
+// wrapper function), chosen by the command word:
+//   tsrun-light.cjs  src/cli/main-light.ts: start, state, kill, delete, list, ps, pause, resume,
+//                    events (~140 KB: no validators, planners or seccomp to read)
+//   tsrun.cjs        src/cli/main.ts: everything (the light bundle passes on what it lacks)
+// Each is compiled from one of these code caches:
+//   <bundle>.<cmd>.cache  for create, run and exec: only the functions that command ran,
+//                         written by the first one that succeeded after a build (below)
+//   <bundle>.full.cache   every function compiled (the build): for create, run and exec
+//                         until their own cache exists, or when it cannot be written
+//   <bundle>.cache        the top level and the common path only (the build): for every
+//                         other command, as it deserializes several times faster
 // A command's own cache is made as Node 22's compile cache is: the build cannot run a
 // container, so the first create/run/exec that exits 0 with a writable dist/bundle starts from
 // the light cache, compiles the rest lazily and saves what it compiled (~40 ms more, once).
@@ -28,7 +32,11 @@
 const { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const bundle = join(__dirname, '..', 'dist', 'bundle', 'tsrun.cjs');
+const dir = join(__dirname, '..', 'dist', 'bundle');
+const FULL = join(dir, 'tsrun.cjs');
+const LIGHT = join(dir, 'tsrun-light.cjs');
+// The commands of src/cli/main-light.ts (a unit test holds the two lists equal).
+const LIGHT_WORDS = ['start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'events'];
 const mode = process.env.TSRUN_CODE_CACHE;
 const argv = process.argv.slice(2);
 const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
@@ -46,12 +54,8 @@ function commandWord() {
 
 const word = commandWord();
 const heavy = ['create', 'run', 'exec'].includes(word);
-const full = mode === 'write-full' || (mode !== 'write-light' && heavy);
-const fullCache = `${bundle}${full ? '.full' : ''}.cache`;
-const lightCache = `${bundle}.cache`;
 // Not for help or version: they exit 0 without the command's path, and would leave a cache that misses it.
 const asksHelp = argv.some((a) => /^(-h|--help|-v|--version)$/.test(a));
-const ownCache = mode === undefined && heavy && !asksHelp ? `${bundle}.${word}.cache` : undefined;
 
 /** The cache's payload if it was made from this very bundle, else undefined. */
 function readCache(file, identity) {
@@ -67,14 +71,18 @@ function readCache(file, identity) {
 /** Whether this process may write a cache beside the bundle (root, or an install it owns). */
 function writable() {
   try {
-    accessSync(join(bundle, '..'), constants.W_OK);
+    accessSync(dir, constants.W_OK);
     return true;
   } catch {
     return false;
   }
 }
 
-function loadBundle() {
+/**
+ * Compiles `bundle` from the best cache it has, runs its top level and returns its main.
+ * `fullCode`: the heavy commands' full cache (and their own); else the light one.
+ */
+function loadBundle(bundle, fullCode) {
   let fd;
   try {
     fd = openSync(bundle, 'r');
@@ -86,12 +94,15 @@ function loadBundle() {
   const source = readFileSync(fd, 'latin1');
   closeSync(fd);
   const identity = Buffer.from(`${st.ino}:${st.size}:${st.mtimeNs}\n`);
+  const full = mode === 'write-full' || (mode !== 'write-light' && fullCode);
+  const fullCache = `${bundle}${full ? '.full' : ''}.cache`;
+  const ownCache = mode === undefined && fullCode && heavy && !asksHelp ? `${bundle}.${word}.cache` : undefined;
   let cachedData = ownCache === undefined ? undefined : readCache(ownCache, identity);
   const own = cachedData !== undefined;
   // The command's own cache to write if it succeeds. Training starts from the light cache and
   // compiles the rest lazily: after the full one, the cache would hold every function again.
   let train = !own && ownCache !== undefined && writable() ? ownCache : undefined;
-  if (mode === undefined && !own) cachedData = readCache(train === undefined ? fullCache : lightCache, identity);
+  if (mode === undefined && !own) cachedData = readCache(train === undefined ? fullCache : `${bundle}.cache`, identity);
   const vm = require('node:vm');
   const v8 = mode === 'write-full' ? require('node:v8') : undefined;
   // Compiled eagerly for the full cache; the flag is restored before the cache is made, as
@@ -103,10 +114,10 @@ function loadBundle() {
   const script = new vm.Script(code, { filename: bundle, cachedData });
   v8?.setFlagsFromString('--lazy');
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, require('node:module').createRequire(bundle), module, bundle, join(bundle, '..'));
+  script.runInThisContext()(module.exports, require('node:module').createRequire(bundle), module, bundle, dir);
   // An own cache that V8 refused (another Node, other flags) is made again: this compile was lazy.
   if (own && script.cachedDataRejected === true && writable()) train = ownCache;
-  return { main: module.exports.main, script, identity, train };
+  return { main: module.exports.main, script, identity, train, cacheFile: fullCache };
 }
 
 /** Written aside and renamed: concurrent tsruns (parallel creates) each find a whole cache or none. */
@@ -125,13 +136,22 @@ function writeCache({ script, identity }, file) {
   }
 }
 
-const loaded = loadBundle();
-const main = loaded ? Promise.resolve(loaded.main) : import('../dist/src/cli/main.js').then((m) => m.main);
-main
+/** The whole of tsrun: the full bundle, else the tsc output (no bundle built). */
+function fullMain() {
+  const loaded = loadBundle(FULL, true);
+  return { loaded, main: loaded ? Promise.resolve(loaded.main) : import('../dist/src/cli/main.js').then((m) => m.main) };
+}
+
+// The commands that only read, signal or remove a container run from the light bundle; a
+// command it does not hold (a wrong guess of the word) is passed on to the full one.
+const light = LIGHT_WORDS.includes(word) ? loadBundle(LIGHT, false) : undefined;
+const chosen = light ? { loaded: light, main: Promise.resolve((args) => light.main(args, (again) => fullMain().main.then((run) => run(again)))) } : fullMain();
+chosen.main
   .then((run) => run(argv))
   .then(
     (status) => {
-      if (loaded && (mode === 'write-light' || mode === 'write-full')) writeCache(loaded, fullCache);
+      const { loaded } = chosen;
+      if (loaded && (mode === 'write-light' || mode === 'write-full')) writeCache(loaded, loaded.cacheFile);
       // Only a success: a failed create stops early, and its cache would miss most of the path.
       else if (loaded?.train !== undefined && status === 0) writeCache(loaded, loaded.train);
       process.exit(status);

@@ -39,17 +39,14 @@ if (!existsSync(join(root, 'native/stub/tsrun-stub'))) {
 
 /**
  * dist/bundle/tsrun.cjs: src/cli/main.ts and everything it imports, in one CommonJS function
- * expression (not a module: bin/tsrun.js compiles it and calls it as Node would a module).
+ * expression (not a module: bin/tsrun.js compiles it and calls it as Node would a module);
+ * dist/bundle/tsrun-light.cjs: the same of src/cli/main-light.ts, the commands that only read,
+ * signal or remove a container (a fifth of the size: less to read at every `state`).
  * Command modules stay lazy (esbuild turns each `import()` into a deferred init), koffi
- * stays outside (a native addon, required at its first use). The bundle lives two levels
+ * stays outside (a native addon, required at its first use). The bundles live two levels
  * under the package root, as dist/native/*.js do: native/stub.ts finds the stub from there.
  */
 async function bundle() {
-  const out = join(root, 'dist/bundle/tsrun.cjs');
-  // Written aside and renamed over the old one: a tsrun started during a build (other tests
-  // running) finds either bundle, never none. Its caches then no longer match until rewritten
-  // below: slower for a moment, never wrong.
-  const tmp = `${out}.${process.pid}.tmp`;
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -57,9 +54,39 @@ async function bundle() {
     console.error('tsrun build: esbuild is not installed (a devDependency): bin/tsrun.js falls back to dist/src, which starts slower');
     return;
   }
+  for (const [entry, name] of [
+    ['src/cli/main.ts', 'tsrun.cjs'],
+    ['src/cli/main-light.ts', 'tsrun-light.cjs'],
+  ]) {
+    await bundleOne(esbuild, entry, join(root, 'dist/bundle', name));
+  }
+  // The build's code caches (bin/tsrun.js): tsrun runs a harmless command with TSRUN_CODE_CACHE set.
+  // `list` of a root that does not exist prints an empty table and touches nothing (the light
+  // bundle's cache); `features` prints JSON (the full bundle's light cache, where create, run and
+  // exec start to write their own); `--help` loads the full bundle (its full cache).
+  const scratch = mkdtempSync(join(tmpdir(), 'tsrun-build-'));
+  try {
+    for (const [mode, args] of [
+      ['write-light', ['--root', join(scratch, 'none'), 'list']],
+      ['write-light', ['features']],
+      ['write-full', ['--help']],
+    ]) {
+      const r = spawnSync(process.execPath, [join(root, 'bin/tsrun.js'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSRUN_CODE_CACHE: mode } });
+      if (r.status !== 0) console.error(`tsrun build: could not write the code cache (${mode}): tsrun still works, it starts slower`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** One entry point's bundle, written aside and renamed over the old one. */
+async function bundleOne(esbuild, entry, out) {
+  // A tsrun started during a build (other tests running) finds either bundle, never none. Its
+  // caches then no longer match until rewritten below: slower for a moment, never wrong.
+  const tmp = `${out}.${process.pid}.tmp`;
   try {
     await esbuild.build({
-      entryPoints: [join(root, 'src/cli/main.ts')],
+      entryPoints: [join(root, entry)],
       outfile: tmp,
       bundle: true,
       platform: 'node',
@@ -85,7 +112,7 @@ async function bundle() {
     const nonAscii = readFileSync(tmp).findIndex((byte) => byte > 0x7f);
     if (nonAscii >= 0) {
       rmSync(tmp, { force: true });
-      console.error(`tsrun build: the bundle has a non-ASCII byte at offset ${nonAscii}: escape it in the source (\\uXXXX)`);
+      console.error(`tsrun build: ${entry}'s bundle has a non-ASCII byte at offset ${nonAscii}: escape it in the source (\\uXXXX)`);
       process.exit(1);
     }
     renameSync(tmp, out);
@@ -94,21 +121,7 @@ async function bundle() {
     for (const cmd of ['create', 'run', 'exec']) rmSync(`${out}.${cmd}.cache`, { force: true });
   } catch {
     rmSync(tmp, { force: true });
-    console.error('tsrun build: bundling with esbuild failed');
+    console.error(`tsrun build: bundling ${entry} with esbuild failed`);
     process.exit(1);
-  }
-  // The two code caches of the build (bin/tsrun.js): tsrun runs a harmless command with TSRUN_CODE_CACHE set.
-  // `list` of a root that does not exist prints an empty table and touches nothing.
-  const scratch = mkdtempSync(join(tmpdir(), 'tsrun-build-'));
-  try {
-    for (const [mode, args] of [
-      ['write-light', ['--root', join(scratch, 'none'), 'list']],
-      ['write-full', ['--help']],
-    ]) {
-      const r = spawnSync(process.execPath, [join(root, 'bin/tsrun.js'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSRUN_CODE_CACHE: mode } });
-      if (r.status !== 0) console.error(`tsrun build: could not write the code cache (${mode}): tsrun still works, it starts slower`);
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
 }
