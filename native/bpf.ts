@@ -10,9 +10,8 @@
 // koffi is loaded on the first call, not on import.
 
 import { koffi as loadKoffi } from './koffi.js';
-import { SyscallError } from '../src/errors.js';
 import { BPF, SIGPROCMASK } from './constants.js';
-import { errnoMessage, errnoName, errnoNumber } from './errno.js';
+import { errnoMessage, errnoNumber, syscallError } from './errno.js';
 import { syscallNumber } from './syscalls.js';
 
 type Koffi = typeof import('koffi');
@@ -76,7 +75,7 @@ function withSignalsBlocked<T>(fn: () => T): T {
 }
 
 function fail(what: string, object: string, errno: number, detail?: string): never {
-  throw new SyscallError(`bpf(${what})`, errno, errnoName(errno), object, detail ?? errnoMessage(errno));
+  throw syscallError(`bpf(${what})`, errno, object, detail);
 }
 
 // ---- BPF_PROG_LOAD -----------------------------------------------------------------------

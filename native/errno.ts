@@ -3,6 +3,8 @@
 // test/unit/native-constants.test.ts checks the numbers against the kernel headers when present.
 // Pure data: importing this module costs nothing (no koffi).
 
+import { SyscallError } from '../src/errors.js';
+
 /** [number, name, message] for every errno the kernel returns to user space. */
 const TABLE: ReadonlyArray<readonly [number, string, string]> = [
     [1, 'EPERM', 'Operation not permitted'],
@@ -174,4 +176,9 @@ export function errno(name: string): number {
   const n = byName.get(name);
   if (n === undefined) throw new TypeError(`unknown errno name ${JSON.stringify(name)}`);
   return n;
+}
+
+/** The error of a failed call: the call, the errno with its name, what it acted on, and the C library's message unless `detail` says more. */
+export function syscallError(call: string, errnoValue: number, path?: string, detail?: string): SyscallError {
+  return new SyscallError(call, errnoValue, errnoName(errnoValue), path, detail ?? errnoMessage(errnoValue));
 }

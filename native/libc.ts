@@ -6,9 +6,8 @@
 //
 // All calls are blocking and synchronous: tsrun is a command line, not a server.
 
-import { SyscallError } from '../src/errors.js';
 import { F, O, POLL, SOCK, SPAWN, TIOC, WAIT } from './constants.js';
-import { errnoMessage, errnoName } from './errno.js';
+import { errno as errno_, syscallError } from './errno.js';
 import { koffi as loadKoffi } from './koffi.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -112,15 +111,15 @@ function lib(): Bindings {
 
 function fail(syscall: string, path?: string): never {
   const e = lib().koffi.errno();
-  throw new SyscallError(syscall, e, errnoName(e), path, errnoMessage(e));
+  throw syscallError(syscall, e, path);
 }
 
 function errno(): number {
   return lib().koffi.errno();
 }
 
-const EINTR = 4;
-const EAGAIN = 11;
+const EINTR = errno_('EINTR');
+const EAGAIN = errno_('EAGAIN');
 
 /** Call until it does not fail with EINTR; returns the result (-1: errno is set). */
 function retry(f: () => number): number {
@@ -154,7 +153,7 @@ const SUN_PATH_MAX = 108;
 /** A connected AF_UNIX stream socket (close-on-exec) to the socket at `path` (a console socket). */
 export function connectUnix(path: string): number {
   const name = Buffer.from(path);
-  if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', 36, 'ENAMETOOLONG', path, 'socket path longer than 107 bytes');
+  if (name.length >= SUN_PATH_MAX) throw syscallError('connect', errno_('ENAMETOOLONG'), path, `socket path longer than ${SUN_PATH_MAX - 1} bytes`);
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(SOCK.AF_UNIX, 0);
   name.copy(addr, 2);
@@ -163,7 +162,7 @@ export function connectUnix(path: string): number {
   if (retry(() => lib().connect(fd, addr, 2 + name.length + 1) as number) !== 0) {
     const e = errno();
     lib().close(fd);
-    throw new SyscallError('connect', e, errnoName(e), path, errnoMessage(e));
+    throw syscallError('connect', e, path);
   }
   return fd;
 }
@@ -417,7 +416,7 @@ export function recvWithFd(sock: number, max: number, what?: string): Received {
   const truncated = (s.view.getInt32(MSGHDR + 48, true) & SOCK.MSG_CTRUNC) !== 0;
   if (fds.length > 1 || truncated) {
     for (const f of fds) lib().close(f);
-    throw new SyscallError('recvmsg', 71, 'EPROTO', what ?? `fd ${sock}`, `received ${truncated ? 'too many' : fds.length} fds, expected at most one`);
+    throw syscallError('recvmsg', errno_('EPROTO'), what ?? `fd ${sock}`, `received ${truncated ? 'too many' : fds.length} fds, expected at most one`);
   }
   return { data, fd: fds[0] ?? null };
 }
@@ -479,14 +478,14 @@ export function spawn(req: SpawnRequest): number {
   try {
     for (const fd of req.fds) copies.push(fcntl(fd, F.F_DUPFD_CLOEXEC, req.fds.length));
     e = l.actionsInit(actions) as number;
-    if (e !== 0) throw spawnError('posix_spawn_file_actions_init', e, req.path);
+    if (e !== 0) throw syscallError('posix_spawn_file_actions_init', e, req.path);
     try {
       copies.forEach((fd, target) => {
         e = l.actionsAddDup2(actions, fd, target) as number;
-        if (e !== 0) throw spawnError('posix_spawn_file_actions_adddup2', e, req.path);
+        if (e !== 0) throw syscallError('posix_spawn_file_actions_adddup2', e, req.path);
       });
       e = l.attrInit(attr) as number;
-      if (e !== 0) throw spawnError('posix_spawnattr_init', e, req.path);
+      if (e !== 0) throw syscallError('posix_spawnattr_init', e, req.path);
       try {
         const all = Buffer.alloc(SIGSET_BYTES);
         l.sigfillset(all);
@@ -495,7 +494,7 @@ export function spawn(req: SpawnRequest): number {
         l.attrSetFlags(attr, SPAWN.POSIX_SPAWN_SETSIGDEF | SPAWN.POSIX_SPAWN_SETSIGMASK);
         const pid = [0];
         e = l.posixSpawn(pid, req.path, actions, attr, [...req.argv, null], [...req.env, null]) as number;
-        if (e !== 0) throw spawnError('posix_spawn', e, req.path);
+        if (e !== 0) throw syscallError('posix_spawn', e, req.path);
         return pid[0] as number;
       } finally {
         l.attrDestroy(attr);
@@ -506,11 +505,6 @@ export function spawn(req: SpawnRequest): number {
   } finally {
     for (const fd of copies) close(fd);
   }
-}
-
-/** posix_spawn and its helpers return the error number instead of setting errno. */
-function spawnError(call: string, e: number, path: string): SyscallError {
-  return new SyscallError(call, e, errnoName(e), path, errnoMessage(e));
 }
 
 export interface WaitStatus {

@@ -16,7 +16,7 @@ import { koffi as loadKoffi } from './koffi.js';
 import { readFileSync } from 'node:fs';
 import { SyscallError, TsrunError } from '../src/errors.js';
 import { SECCOMP } from './constants.js';
-import { errnoMessage, errnoName } from './errno.js';
+import { errnoMessage, errnoName, syscallError } from './errno.js';
 import { syscallNumber } from './syscalls.js';
 
 type Koffi = typeof import('koffi');
@@ -250,7 +250,7 @@ export class SeccompFilter {
     const fd = c.memfdCreate('tsrun-seccomp', 1 /* MFD_CLOEXEC */) as number;
     if (fd < 0) {
       const e = c.koffi.errno();
-      throw new SyscallError('memfd_create', e, errnoName(e), undefined, errnoMessage(e));
+      throw syscallError('memfd_create', e);
     }
     try {
       check('seccomp_export_bpf', lib().exportBpf(this.live(), fd) as number);
