@@ -522,18 +522,9 @@ export interface WaitStatus {
  * nothing happened yet. With WNOWAIT the process stays waitable (e.g. for libuv to reap it).
  */
 export function waitPidfd(pidfd: number, options: number = WAIT.WEXITED): WaitStatus | null {
-  return waitId(WAIT.P_PIDFD, pidfd, options, `pidfd ${pidfd}`);
-}
-
-/** waitid(P_PID, pid, ...): as waitPidfd, for kernels without pidfds (Linux < 5.3). */
-export function waitPid(pid: number, options: number = WAIT.WEXITED): WaitStatus | null {
-  return waitId(WAIT.P_PID, pid, options, `pid ${pid}`);
-}
-
-function waitId(idType: number, id: number, options: number, what: string): WaitStatus | null {
   const si = Buffer.alloc(128);
-  const r = retry(() => lib().waitid(idType, id, si, options) as number);
-  if (r < 0) fail('waitid', what);
+  const r = retry(() => lib().waitid(WAIT.P_PIDFD, pidfd, si, options) as number);
+  if (r < 0) fail('waitid', `pidfd ${pidfd}`);
   // siginfo_t: si_signo @0, si_errno @4, si_code @8, si_pid @16, si_uid @20, si_status @24
   const pid = si.readInt32LE(16);
   if (pid === 0) return null;

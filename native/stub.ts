@@ -24,7 +24,6 @@ import { SyscallError, TsrunError } from '../src/errors.js';
 import { O, POLL, SIG, WAIT } from './constants.js';
 import { errnoName } from './errno.js';
 import * as libc from './libc.js';
-import { sleepSync } from '../src/sleep.js';
 import { FORMAT, MSG } from './stub-protocol.js';
 
 /** The stub failed to start, died unexpectedly, or broke the protocol. */
@@ -83,6 +82,8 @@ export interface StubSession {
   wait(timeoutMs?: number): StubExit | null;
   /** Reap the stub once it has exited. next() does so itself when a FORK's parent side is the stub. */
   reap(timeoutMs?: number): StubExit | null;
+  /** The pidfd of the last FORK's child, from then on the caller's to close; throws when that child is gone. */
+  takeChildPidfd(): number;
   /** Signal the stub process (through its pidfd: no PID reuse race). No-op once it has exited or after close(). */
   kill(signal?: number): void;
   /** Close tsrun's end of the channel only: a stub waiting for a reply exits (TSRP_EXIT_SYNC_LOST). */
@@ -128,7 +129,18 @@ export function startStub(opts: StubOptions): StubSession {
     libc.close(theirs);
     if (devNull >= 0) libc.close(devNull);
   }
-  const session = new Session(pid, mine);
+  let session: Session;
+  try {
+    session = new Session(pid, mine);
+  } catch (e) {
+    try {
+      libc.kill(pid, SIG.SIGKILL);
+    } catch {
+      // gone already
+    }
+    libc.close(mine);
+    throw new StubError(`cannot watch ${path} (pid ${pid}): ${(e as Error).message}`);
+  }
   const header = Buffer.alloc(4);
   header.writeUInt32LE(opts.program.length, 0);
   try {
@@ -166,11 +178,8 @@ class Session implements StubSession {
   ) {
     this.fd = fd;
     // Opened before anything reaps the stub (tsrun is its only reaper), so this is its pid.
-    try {
-      this.pidfd = libc.pidfdOpen(pid);
-    } catch {
-      this.pidfd = -1; // Linux < 5.3: wait() and kill() use the pid
-    }
+    // pidfds are Linux 5.3; tsrun needs 5.12 (README).
+    this.pidfd = libc.pidfdOpen(pid);
   }
 
   next(timeoutMs = -1): StubMessage {
@@ -239,7 +248,7 @@ class Session implements StubSession {
     try {
       pidfd = libc.pidfdOpen(pid);
     } catch {
-      // gone already, or Linux < 5.3: its parent is still reaped below
+      // gone already (and reaped): its parent is still reaped below
     }
     this.forked = { pid, pidfd };
     if (parent === undefined) {
@@ -269,25 +278,16 @@ class Session implements StubSession {
 
   wait(timeoutMs = -1): StubExit | null {
     if (this.exit !== null) return this.exit;
-    if (this.pidfd >= 0) {
-      // A pidfd becomes readable when its process exits.
-      if (libc.poll([{ fd: this.pidfd, events: POLL.POLLIN }], timeoutMs) === null) return null;
-      return toExit(libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG));
-    }
-    if (this.closed) return null;
-    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
-    for (;;) {
-      const s = toExit(libc.waitPid(this.pid, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG));
-      if (s !== null || Date.now() >= deadline) return s;
-      sleepSync(PID_POLL_MS);
-    }
+    if (this.pidfd < 0) return null; // closed
+    // A pidfd becomes readable when its process exits.
+    if (libc.poll([{ fd: this.pidfd, events: POLL.POLLIN }], timeoutMs) === null) return null;
+    return toExit(libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOWAIT | WAIT.WNOHANG));
   }
 
   reap(timeoutMs = -1): StubExit | null {
     const exit = this.wait(timeoutMs);
     if (exit === null || this.exit !== null) return exit;
-    if (this.pidfd >= 0) libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
-    else libc.waitPid(this.pid, WAIT.WEXITED | WAIT.WNOHANG);
+    libc.waitPidfd(this.pidfd, WAIT.WEXITED | WAIT.WNOHANG);
     this.exit = exit;
     return exit;
   }
@@ -295,11 +295,17 @@ class Session implements StubSession {
   kill(signal: number = SIG.SIGKILL): void {
     if (this.closed || this.exit !== null) return;
     try {
-      if (this.pidfd >= 0) libc.pidfdSendSignal(this.pidfd, signal);
-      else libc.kill(this.pid, signal);
+      libc.pidfdSendSignal(this.pidfd, signal);
     } catch (e) {
       if (!(e instanceof SyscallError && e.errnoName === 'ESRCH')) throw e;
     }
+  }
+
+  takeChildPidfd(): number {
+    const pidfd = this.forked?.pidfd ?? -1;
+    if (this.forked === undefined || pidfd < 0) throw new StubError(`tsrun-stub ${this.pid}: the forked process is gone`);
+    this.forked = { pid: this.forked.pid, pidfd: -1 };
+    return pidfd;
   }
 
   closeChannel(): void {
@@ -318,9 +324,6 @@ class Session implements StubSession {
     this.closed = true;
   }
 }
-
-/** Without pidfds, wait() polls for the stub's exit this often. */
-const PID_POLL_MS = 5;
 
 function toExit(s: libc.WaitStatus | null): StubExit | null {
   return s === null ? null : { exitCode: s.exitCode, signal: s.signal };

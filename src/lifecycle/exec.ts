@@ -150,12 +150,9 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
       if (m.kind === 'error') throw program.errorFor(m.opIndex, m.errno);
       if (m.kind === 'eof' || m.kind === 'done') throw new TsrunError('the exec process exited before it was ready');
       if (m.kind === 'child-pid') {
-        // The last fork's child is the process (the first may only have entered the cgroup);
-        // the session reaps each parent side.
+        // The last fork's child is the process (the first only entered the cgroup); the session
+        // holds a pidfd to each child from its report on, and reaps each parent side.
         pid = m.pid;
-        if (pidfd >= 0) libc.close(pidfd);
-        // Held before the process can exit: its pid cannot be reused under us.
-        if (!req.detach) pidfd = libc.pidfdOpen(pid);
         continue;
       }
       if (m.code === SYNC.CGROUP) {
@@ -163,6 +160,8 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
       } else if (m.code === SYNC.SECCOMP_LISTENER) {
         handOverListener(spec.linux?.seccomp, m.fd, stateOutput(record, 'running'));
       } else if (m.code === SYNC.EXEC_READY) {
+        // Held since the fork reported it, before the process could exit: its pid cannot be reused under us.
+        if (!req.detach) pidfd = session.takeChildPidfd();
         if (pair) master = receivePtyMaster(pair[0]);
         if (req.pidFile !== undefined) writePidFile(req.pidFile, pid);
         session.reply();

@@ -219,9 +219,11 @@ describe.skipIf(process.platform !== 'linux')('libc bindings', () => {
     // Node ignores SIGPIPE: the child must start with it at its default, and nothing blocked.
     const script = 'echo "$0 $FOO"; grep -E "^Sig(Blk|Ign)" /proc/self/status >&2';
     const pid = libc.spawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: ['FOO=bar'], fds: [0, bw, aw] });
+    const pidfd = libc.pidfdOpen(pid);
     libc.close(aw);
     libc.close(bw);
-    const status = libc.waitPid(pid, WAIT.WEXITED);
+    const status = libc.waitPidfd(pidfd, WAIT.WEXITED);
+    libc.close(pidfd);
     expect(status?.exitCode).toBe(0);
     expect(libc.readAll(br).toString()).toBe('sh bar\n');
     const masks = Object.fromEntries(
