@@ -2,10 +2,9 @@
 // before anything exists (so that a config the host cannot honour is refused
 // with nothing to undo), created, configured (controllers, limits, device
 // program) before any container process exists, entered by the stub first
-// thing (born there with CLONE_INTO_CGROUP, or moved there: cgroup-entry.ts),
-// removed on delete after every process in it is gone.
+// thing (born there with CLONE_INTO_CGROUP: cgroup-entry.ts), removed on
+// delete after every process in it is gone.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
@@ -19,7 +18,6 @@ import { containerCgroupDir, findUnifiedMount, unifiedCgroupOf } from './locatio
 import type { CgroupWrite } from './resources.js';
 import { missingControllers, neededControllers, planResourceWrites } from './resources.js';
 import { sleepSync } from '../sleep.js';
-import { kernelAtLeast, type CgroupEntry } from '../plan/cgroup-entry.js';
 
 const RMDIR_ATTEMPTS = 50;
 const RMDIR_PAUSE_MS = 10;
@@ -109,18 +107,6 @@ export function createCgroup(loc: CgroupLocation): string[] {
     }
   }
   return created;
-}
-
-/** How a process of `dir` gets there: born there where the kernel can (Linux 5.7), else moved. */
-export function cgroupEntry(dir: string): CgroupEntry {
-  return { dir, cloneInto: kernelAtLeast(release(), CLONE_INTO_CGROUP_SINCE.major, CLONE_INTO_CGROUP_SINCE.minor) };
-}
-
-const CLONE_INTO_CGROUP_SINCE = { major: 5, minor: 7 };
-
-/** Moves `pid` into `dir` (SYNC.CGROUP, on kernels without CLONE_INTO_CGROUP). */
-export function joinCgroup(dir: string, pid: number): void {
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
 }
 
 export function cgroupPids(dir: string): number[] {

@@ -9,7 +9,7 @@ import { SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import type { StubSession } from '../../native/stub.js';
 import { startStub } from '../../native/stub.js';
-import { applyCgroup, cgroupEntry, createCgroup, joinCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
+import { applyCgroup, createCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildContainerProgram } from '../plan/container.js';
@@ -164,7 +164,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       bundle,
       rootfs,
       execFifo: fifo,
-      cgroup: cgroupEntry(cgroup.dir),
+      cgroupDir: cgroup.dir,
       hostCgroupMount: cgroup.mount,
       env,
       noPivot: req.noPivot,
@@ -211,9 +211,6 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
         continue;
       }
       switch (m.code) {
-        case SYNC.CGROUP:
-          joinCgroup(cgroup.dir, containerPid);
-          break;
         case SYNC.ID_MAPS:
           writeIdMaps(containerPid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { denySetgroups: req.rootless });
           break;

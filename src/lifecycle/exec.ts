@@ -10,7 +10,6 @@ import { isAbsolute, join, normalize } from 'node:path';
 import { PR, SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { startStub } from '../../native/stub.js';
-import { cgroupEntry, joinCgroup } from '../cgroups/manager.js';
 import { ConfigError, TsrunError, UsageError } from '../errors.js';
 import { buildExecProgram } from '../plan/exec.js';
 import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
@@ -132,7 +131,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
     env,
     preserveFds: req.preserveFds,
     consoleSocketFd: consoleFd === undefined ? undefined : 3 + req.preserveFds,
-    cgroup: cgroupDir === undefined ? undefined : cgroupEntry(cgroupDir),
+    cgroupDir,
     host: { lastCap: readLastCap(), lsm: probeLsm() },
     security: seccomp ? { seccomp: seccomp.compiled } : {},
   });
@@ -155,9 +154,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
         pid = m.pid;
         continue;
       }
-      if (m.code === SYNC.CGROUP) {
-        if (cgroupDir !== undefined) joinCgroup(cgroupDir, pid > 0 ? pid : session.pid);
-      } else if (m.code === SYNC.SECCOMP_LISTENER) {
+      if (m.code === SYNC.SECCOMP_LISTENER) {
         handOverListener(spec.linux?.seccomp, m.fd, stateOutput(record, 'running'));
       } else if (m.code === SYNC.EXEC_READY) {
         // Held since the fork reported it, before the process could exit: its pid cannot be reused under us.

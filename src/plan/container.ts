@@ -16,7 +16,7 @@ import type { CompiledSeccomp } from './seccomp.js';
 import { planFinalizeRootfs, planIdmappedTrees, planPivotRoot, planRootfsMounts } from './rootfs.js';
 import type { IdmappedMount, SourceProbe } from './rootfs.js';
 import { planSessionKeyring } from './keyring.js';
-import { planCgroupEntry, type CgroupEntry } from './cgroup-entry.js';
+import { planCgroupEntry } from './cgroup-entry.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -38,8 +38,8 @@ export interface ContainerProgramInput {
   readonly idmapped?: readonly IdmappedMount[] | undefined;
   /** The host's cgroup v2 mount point: bound for a `cgroup` mount when the container keeps tsrun's cgroup namespace. */
   readonly hostCgroupMount?: string | undefined;
-  /** The container's cgroup: the init is born there or moved there first (cgroup-entry.ts). */
-  readonly cgroup?: CgroupEntry | undefined;
+  /** The container's cgroup v2 directory: the init is born there (cgroup-entry.ts). */
+  readonly cgroupDir?: string | undefined;
   /** Facts the planners need about the host (capabilities the kernel has, sources of bind mounts). */
   readonly host: HostProbe & SourceProbe;
   /** linux.seccomp compiled in the parent, when the config has one. */
@@ -68,7 +68,7 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
   };
 
   // Into its cgroup before anything else, so that everything the init does is accounted there.
-  planCgroupEntry(b, input.cgroup, regs.scratch[0]);
+  planCgroupEntry(b, input.cgroupDir, regs.scratch[0]);
   const idmappedTrees = planIdmappedTrees(ctx, input.idmapped ?? []);
   planNamespaces(b, spec, namespaces, regs.scratch[0]);
   if (input.keyringName !== undefined) planSessionKeyring(ctx, input.keyringName);

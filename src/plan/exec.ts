@@ -11,7 +11,7 @@ import { allocateRegisters, type PlanContext } from './context.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { planExec, planProcessAttributes, type HostProbe, type ProcessSecurity } from './process.js';
 import { planCpuAffinity } from './scheduling.js';
-import { planCgroupEntry, type CgroupEntry } from './cgroup-entry.js';
+import { planCgroupEntry } from './cgroup-entry.js';
 import { SYNC } from './sync.js';
 import { planTerminal } from './terminal.js';
 
@@ -28,7 +28,7 @@ export interface ExecProgramInput {
   readonly consoleSocketFd?: number | undefined;
   readonly host: HostProbe;
   /** The cgroup the process runs in (the container's, or --cgroup's sub-cgroup); none when the container has none. */
-  readonly cgroup?: CgroupEntry | undefined;
+  readonly cgroupDir?: string | undefined;
   /** The container's seccomp filter, compiled in the parent. */
   readonly security?: ProcessSecurity | undefined;
 }
@@ -48,7 +48,7 @@ export function buildExecProgram(input: ExecProgramInput, b = new ProgramBuilder
   const affinity = input.spec.process?.execCPUAffinity;
   // runtime-spec: `initial` before the move into the container's cgroup, `final` after it.
   planCpuAffinity(ctx, affinity, 'initial');
-  planCgroupEntry(b, input.cgroup, regs.scratch[0]);
+  planCgroupEntry(b, input.cgroupDir, regs.scratch[0]);
   planCpuAffinity(ctx, affinity, 'final');
   const procDir = `/proc/${input.pid}`;
   b.syscall('openat', [flags(AT, 'AT_FDCWD'), str(`${procDir}/root`), b.O.O_PATH | b.O.O_DIRECTORY | b.O.O_CLOEXEC, 0], {

@@ -2,8 +2,7 @@
 // the stub and tsrun (runc's sync.go, youki's channel.rs), each with what
 // tsrun does before replying.
 export const SYNC = {
-  /** Before anything: tsrun moves the stub into the container's cgroup. */
-  CGROUP: 1,
+  // 1 was CGROUP (tsrun moved the stub into the cgroup): the process is born there now (cgroup-entry.ts).
   /** After unshare(CLONE_NEWUSER): tsrun writes uid_map, setgroups and gid_map. */
   ID_MAPS: 2,
   /** Namespaces and mounts ready, before pivot_root: prestart, createRuntime, createContainer hooks. */
