@@ -15,11 +15,12 @@ export const capabilityNames: Check = {
     if (caps === undefined) return;
     for (const set of SETS) {
       for (const [i, name] of entries(caps[set])) {
+        const at = pointer('process', 'capabilities', set, i);
         const number = capabilityNumber(name);
         if (number === undefined) {
-          report.warn(pointer('process', 'capabilities', set, i), `unknown capability ${q(name)} is ignored`);
+          report.warn(at, `unknown capability ${q(name)} is ignored`);
         } else if (number > host.lastCap) {
-          report.warn(pointer('process', 'capabilities', set, i), `capability ${name} is not supported by this kernel (its last capability is ${host.lastCap}) and is ignored`);
+          report.warn(at, `capability ${name} is not supported by this kernel (its last capability is ${host.lastCap}) and is ignored`);
         }
       }
     }

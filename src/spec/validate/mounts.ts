@@ -13,9 +13,10 @@ export const mountDestinations: Check = {
   name: 'mountDestinations',
   run(spec, _host, report) {
     for (const [i, m] of entries(spec.mounts)) {
-      if (m.destination === '') report.error(pointer('mounts', i, 'destination'), 'mount destination must not be empty');
+      const at = pointer('mounts', i, 'destination');
+      if (m.destination === '') report.error(at, 'mount destination must not be empty');
       else if (!isAbsolute(m.destination)) {
-        report.warn(pointer('mounts', i, 'destination'), `relative mount destination ${q(m.destination)} is deprecated; it is taken as /${m.destination}`);
+        report.warn(at, `relative mount destination ${q(m.destination)} is deprecated; it is taken as /${m.destination}`);
       }
     }
   },

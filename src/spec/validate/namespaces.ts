@@ -17,19 +17,19 @@ export const namespaceTypes: Check = {
   run(spec, host, report) {
     const seen = new Map<string, number>();
     for (const [i, ns] of entries(spec.linux?.namespaces)) {
-      const at = (): string => pointer('linux', 'namespaces', i, 'type');
+      const at = pointer('linux', 'namespaces', i, 'type');
       if (!KNOWN.has(ns.type)) {
-        report.error(at(), `unknown namespace type ${q(ns.type)}; allowed: ${NAMESPACE_TYPES.join(', ')}`);
+        report.error(at, `unknown namespace type ${q(ns.type)}; allowed: ${NAMESPACE_TYPES.join(', ')}`);
         continue;
       }
       const first = seen.get(ns.type);
       if (first !== undefined) {
-        report.error(at(), `namespace type ${q(ns.type)} is listed twice (first at /linux/namespaces/${first})`);
+        report.error(at, `namespace type ${q(ns.type)} is listed twice (first at /linux/namespaces/${first})`);
         continue;
       }
       seen.set(ns.type, i);
       if (!host.namespaces.has(ns.type)) {
-        report.error(at(), `the kernel does not support ${ns.type} namespaces`);
+        report.error(at, `the kernel does not support ${ns.type} namespaces`);
       }
     }
   },

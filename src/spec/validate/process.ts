@@ -32,11 +32,11 @@ export const processEnv: Check = {
   name: 'processEnv',
   run(spec, _host, report) {
     for (const [i, pair] of entries(spec.process?.env)) {
+      const at = pointer('process', 'env', i);
       const eq = pair.indexOf('=');
-      const at = (): string => pointer('process', 'env', i);
-      if (eq < 0) report.error(at(), `environment entry ${q(pair)} has no "="; use NAME=value`);
-      else if (eq === 0) report.error(at(), `environment entry ${q(pair)} has an empty name`);
-      else if (pair.includes('\0')) report.error(at(), 'environment entry contains a NUL byte');
+      if (eq < 0) report.error(at, `environment entry ${q(pair)} has no "="; use NAME=value`);
+      else if (eq === 0) report.error(at, `environment entry ${q(pair)} has an empty name`);
+      else if (pair.includes('\0')) report.error(at, 'environment entry contains a NUL byte');
     }
   },
 };
