@@ -6,7 +6,7 @@
 // tsrun, loaded by bin/tsrun.js.
 import { dispatch, type CommandModules } from './dispatch.js';
 
-const LIGHT_COMMAND_MODULES: CommandModules = {
+export const LIGHT_COMMAND_MODULES: CommandModules = {
   start: () => import('./commands/start.js'),
   state: () => import('./commands/state.js'),
   kill: () => import('./commands/kill.js'),

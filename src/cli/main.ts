@@ -2,20 +2,13 @@
 // smaller bundle for the commands that only read or signal a container).
 // Each command module is loaded lazily: a command pays only for what it imports.
 import { dispatch, type CommandModules } from './dispatch.js';
+import { LIGHT_COMMAND_MODULES } from './main-light.js';
 
 const COMMAND_MODULES: CommandModules = {
+  ...LIGHT_COMMAND_MODULES,
   create: () => import('./commands/create.js'),
   run: () => import('./commands/run.js'),
-  start: () => import('./commands/start.js'),
-  state: () => import('./commands/state.js'),
-  kill: () => import('./commands/kill.js'),
-  delete: () => import('./commands/delete.js'),
-  list: () => import('./commands/list.js'),
-  ps: () => import('./commands/ps.js'),
   exec: () => import('./commands/exec.js'),
-  pause: () => import('./commands/pause.js'),
-  resume: () => import('./commands/resume.js'),
-  events: () => import('./commands/events.js'),
   update: () => import('./commands/update.js'),
   spec: () => import('./commands/spec.js'),
   features: () => import('./commands/features.js'),

@@ -193,11 +193,6 @@ export function parseMountOptions(options: readonly string[], field: string): Pa
   };
 }
 
-/**
- * The mount_setattr change that gives a bind mount the flags of its options:
- * set what is asked, clear what is explicitly cleared, and leave everything
- * else alone (so flags the kernel locks in a user namespace are kept).
- */
 /** The flags every kernel with mount_setattr (5.12) knows: a bind standing in for a new mount clears these when the options do not set them. */
 const NEW_MOUNT_DEFAULT_CLEAR: readonly AttrName[] = ['MOUNT_ATTR_RDONLY', 'MOUNT_ATTR_NOSUID', 'MOUNT_ATTR_NODEV', 'MOUNT_ATTR_NOEXEC'];
 
@@ -219,6 +214,11 @@ export function newMountAttributes(parsed: ParsedMountOptions): MountAttrChange 
   return { set, clear };
 }
 
+/**
+ * The mount_setattr change that gives a bind mount the flags of its options:
+ * set what is asked, clear what is explicitly cleared, and leave everything
+ * else alone (so flags the kernel locks in a user namespace are kept).
+ */
 export function bindAttributes(parsed: ParsedMountOptions): MountAttrChange {
   let set = 0;
   let clear = 0;
