@@ -12,19 +12,7 @@
 import { koffi as loadKoffi } from './koffi.js';
 import { BPF, SIGPROCMASK } from './constants.js';
 import { errnoMessage, errnoNumber, syscallError } from './errno.js';
-import { syscallNumber } from './syscalls.js';
-
-type Koffi = typeof import('koffi');
-type Fn = (...args: unknown[]) => unknown;
-
-let bound: { koffi: Koffi; syscall: Fn } | undefined;
-
-function lib(): { koffi: Koffi; syscall: Fn } {
-  if (bound) return bound;
-  const koffi = loadKoffi();
-  bound = { koffi, syscall: koffi.load('libc.so.6').func('long syscall(long number, ...)') };
-  return bound;
-}
+import { rawSyscall } from './libc.js';
 
 /** A block of native memory with its address, viewed as bytes. */
 interface Block {
@@ -35,7 +23,7 @@ interface Block {
 }
 
 function withBlock<T>(size: number, use: (b: Block) => T): T {
-  const { koffi } = lib();
+  const koffi = loadKoffi();
   const ptr = koffi.alloc('uint8_t', size);
   try {
     const ab = koffi.view(ptr, size);
@@ -49,8 +37,7 @@ function withBlock<T>(size: number, use: (b: Block) => T): T {
 
 /** bpf(cmd, attr, size): the result, or -errno. */
 function bpf(cmd: number, attr: Block, size: number): number {
-  const r = Number(lib().syscall(syscallNumber('bpf'), 'int', cmd, 'void *', attr.ptr, 'unsigned int', size));
-  return r < 0 ? -lib().koffi.errno() : r;
+  return rawSyscall('bpf', 'int', cmd, 'void *', attr.ptr, 'unsigned int', size);
 }
 
 /** The kernel's sigset_t: one bit per signal, 64 signals. */
@@ -62,15 +49,13 @@ const KERNEL_SIGSET_BYTES = 8;
  * SIGWINCH, a profiler's SIGPROF every few hundred microseconds).
  */
 function withSignalsBlocked<T>(fn: () => T): T {
-  const nr = syscallNumber('rt_sigprocmask');
   const old = Buffer.alloc(KERNEL_SIGSET_BYTES);
   const all = Buffer.alloc(KERNEL_SIGSET_BYTES, 0xff);
-  const { syscall } = lib();
-  if (Number(syscall(nr, 'int', SIGPROCMASK.SIG_BLOCK, 'void *', all, 'void *', old, 'size_t', KERNEL_SIGSET_BYTES)) < 0) return fn();
+  if (rawSyscall('rt_sigprocmask', 'int', SIGPROCMASK.SIG_BLOCK, 'void *', all, 'void *', old, 'size_t', KERNEL_SIGSET_BYTES) < 0) return fn();
   try {
     return fn();
   } finally {
-    syscall(nr, 'int', SIGPROCMASK.SIG_SETMASK, 'void *', old, 'void *', null, 'size_t', KERNEL_SIGSET_BYTES);
+    rawSyscall('rt_sigprocmask', 'int', SIGPROCMASK.SIG_SETMASK, 'void *', old, 'void *', null, 'size_t', KERNEL_SIGSET_BYTES);
   }
 }
 

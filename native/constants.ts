@@ -344,6 +344,11 @@ export const SIG = {
   SIGRTMAX: 64,
 } as const;
 
+/** memfd_create(2) flags. */
+export const MFD = {
+  MFD_CLOEXEC: 0x1,
+} as const;
+
 /** rt_sigprocmask(2) operations. */
 export const SIGPROCMASK = {
   SIG_BLOCK: 0,
@@ -748,6 +753,7 @@ export const CONSTANT_TABLES = {
   S,
   SIG,
   SIGPROCMASK,
+  MFD,
   RLIMIT,
   IOPRIO,
   SCHED,

@@ -424,6 +424,15 @@ export function recvWithFd(sock: number, max: number, what?: string): Received {
 // ---------------------------------------------------------------------------------------------
 // processes
 
+/**
+ * syscall(2) for the calls libc has no function for (bpf, seccomp, memfd_create, ...), with
+ * koffi's typed variadic arguments (`'int', 3, 'void *', buf`): the result, or -errno.
+ */
+export function rawSyscall(name: string, ...typedArgs: unknown[]): number {
+  const r = Number(lib().syscall(syscallNumber(name), ...typedArgs));
+  return r < 0 ? -errno() : r;
+}
+
 /** pidfd_open(2): an fd that refers to process `pid` (no PID reuse race once open). */
 export function pidfdOpen(pid: number, flags = 0): number {
   const r = Number(lib().syscall(syscallNumber('pidfd_open'), 'int', pid, 'unsigned int', flags));

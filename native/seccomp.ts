@@ -15,9 +15,9 @@
 import { koffi as loadKoffi } from './koffi.js';
 import { readFileSync } from 'node:fs';
 import { SyscallError, TsrunError } from '../src/errors.js';
-import { SECCOMP } from './constants.js';
-import { errnoMessage, errnoName, syscallError } from './errno.js';
-import { syscallNumber } from './syscalls.js';
+import { MFD, SECCOMP } from './constants.js';
+import { errno, errnoMessage, errnoName, syscallError } from './errno.js';
+import { close, rawSyscall } from './libc.js';
 
 type Koffi = typeof import('koffi');
 type Fn = (...args: unknown[]) => unknown;
@@ -81,37 +81,11 @@ interface Bindings {
   apiGet: Fn;
 }
 
-interface LibcBindings {
-  koffi: Koffi;
-  memfdCreate: Fn;
-  close: Fn;
-  syscall: Fn;
-}
-
 let bound: Bindings | undefined;
-let libcBound: LibcBindings | undefined;
-
-function koffiModule(): Koffi {
-  return loadKoffi();
-}
-
-/** The few libc calls this module needs beside libseccomp (kept here: libc.ts is the runtime's own set). */
-function libc(): LibcBindings {
-  if (libcBound) return libcBound;
-  const koffi = koffiModule();
-  const c = koffi.load('libc.so.6');
-  libcBound = {
-    koffi,
-    memfdCreate: c.func('int memfd_create(const char *name, unsigned int flags)'),
-    close: c.func('int close(int fd)'),
-    syscall: c.func('long syscall(long number, ...)'),
-  };
-  return libcBound;
-}
 
 function lib(): Bindings {
   if (bound) return bound;
-  const koffi = koffiModule();
+  const koffi = loadKoffi();
   const path = process.env.TSRUN_LIBSECCOMP || LIBSECCOMP_DEFAULT;
   let s;
   try {
@@ -246,18 +220,14 @@ export class SeccompFilter {
 
   /** The classic BPF program (struct sock_filter[]), exported through a memfd. */
   exportBpf(): Uint8Array {
-    const c = libc();
-    const fd = c.memfdCreate('tsrun-seccomp', 1 /* MFD_CLOEXEC */) as number;
-    if (fd < 0) {
-      const e = c.koffi.errno();
-      throw syscallError('memfd_create', e);
-    }
+    const fd = rawSyscall('memfd_create', 'const char *', 'tsrun-seccomp', 'unsigned int', MFD.MFD_CLOEXEC);
+    if (fd < 0) throw syscallError('memfd_create', -fd);
     try {
       check('seccomp_export_bpf', lib().exportBpf(this.live(), fd) as number);
       // A new open file description through /proc: it starts at offset 0.
       return new Uint8Array(readFileSync(`/proc/self/fd/${fd}`));
     } finally {
-      c.close(fd);
+      close(fd);
     }
   }
 
@@ -278,8 +248,7 @@ export class SeccompFilter {
  * installs nothing. Needs no privilege, and no libseccomp.
  */
 export function kernelAcceptsFilterFlags(flags: number): boolean {
-  const l = libc();
-  const r = Number(l.syscall(syscallNumber('seccomp'), 'unsigned int', SECCOMP.SECCOMP_SET_MODE_FILTER, 'unsigned int', flags >>> 0, 'void *', null));
+  const r = rawSyscall('seccomp', 'unsigned int', SECCOMP.SECCOMP_SET_MODE_FILTER, 'unsigned int', flags >>> 0, 'void *', null);
   if (r === 0) return true; // cannot happen with a NULL program; treat as accepted
-  return l.koffi.errno() === 14; // EFAULT
+  return r === -errno('EFAULT');
 }

@@ -230,6 +230,7 @@ describe('constants', () => {
       'sys/socket.h',
       'poll.h',
       'spawn.h',
+      'sys/mman.h',
       'sys/wait.h',
       'sys/pidfd.h',
       'sys/ioctl.h',
