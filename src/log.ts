@@ -21,9 +21,16 @@ export interface LogOptions {
 const STDERR = 2;
 const TERMINAL_LEVEL: Record<LogLevel, string> = { debug: 'DEBU', info: 'INFO', warning: 'WARN', error: 'ERRO' };
 
-/** RFC 3339 with second precision, as logrus writes it. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** RFC 3339 in UTC: to the second as logrus writes it, or with nanoseconds as runc's state `created`. */
+export function rfc3339(date: Date, fraction: 'none' | 'nanoseconds' = 'none'): string {
+  // By hand, not Date#toISOString: that makes V8 load the time zone (glibc's tzset reads
+  // /etc/localtime and resolves its links, ~0.5 ms) although UTC never needs it.
+  const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+  const day = `${String(date.getUTCFullYear()).padStart(4, '0')}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
+  const time = `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}`;
+  // runc prints nanoseconds in state's `created`; a Date holds milliseconds.
+  const frac = fraction === 'nanoseconds' ? `.${String(date.getUTCMilliseconds()).padStart(3, '0')}000000` : '';
+  return `${day}T${time}${frac}Z`;
 }
 
 /** logrus quotes a text value when it holds anything but [A-Za-z0-9-._/@^+]. */

@@ -11,7 +11,7 @@ import type { StubSession } from '../../native/stub.js';
 import { startStub } from '../../native/stub.js';
 import { applyCgroup, createCgroup, planCgroup, removeCgroup } from '../cgroups/manager.js';
 import { TsrunError, UnsupportedError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { rfc3339, type Logger } from '../log.js';
 import { buildContainerProgram } from '../plan/container.js';
 import { processEnv, refuseUnsupportedProcessFields } from '../plan/process.js';
 import { refuseUnsupportedRootfsFields } from '../plan/rootfs.js';
@@ -49,11 +49,6 @@ export interface Created {
 const EXEC_FIFO_MODE = 0o622;
 const CREATE_HOOKS: readonly HookName[] = ['prestart', 'createRuntime', 'createContainer'];
 const STATE_OCI_VERSION_FALLBACK = '1.3.0';
-
-/** RFC 3339 with nanoseconds, as runc's `created`. */
-function rfc3339Nano(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-}
 
 /** Writes the pid file atomically (temp name + rename), decimal with no newline, as runc. */
 export function writePidFile(path: string, pid: number): void {
@@ -132,7 +127,7 @@ export function createContainer(req: CreateRequest, store: StateStore, logger: L
       creatorStartTime: self?.startTime ?? '',
       bundle,
       rootfs,
-      created: rfc3339Nano(new Date()),
+      created: rfc3339(new Date(), 'nanoseconds'),
       owner: '',
       annotations: spec.annotations ?? {},
       config: spec,

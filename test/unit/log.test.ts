@@ -22,6 +22,14 @@ describe('log lines', () => {
     expect(rfc3339(T)).toBe('2026-11-23T10:00:00Z');
   });
 
+  it('formats RFC 3339 with nanoseconds (state `created`) and pads every field in UTC', () => {
+    expect(rfc3339(T, 'nanoseconds')).toBe('2026-11-23T10:00:00.123000000Z');
+    const early = new Date('2027-01-02T03:04:05.006Z');
+    expect(rfc3339(early)).toBe('2027-01-02T03:04:05Z');
+    expect(rfc3339(early, 'nanoseconds')).toBe('2027-01-02T03:04:05.006000000Z');
+    for (const ms of [0, 1e12, 1.8e12 + 999]) expect(rfc3339(new Date(ms), 'nanoseconds')).toBe(new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'));
+  });
+
   it('writes only the error line to the --log file without --debug (Podman reads it as one JSON object)', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tsrun-log-')), 'log.json');
     const logger = new Logger({ file, format: 'json', debug: false }, () => T, false);
