@@ -8,8 +8,9 @@
 // The directory is created with mkdir, which is atomic: two concurrent
 // creates of one id cannot both succeed. A create that died before writing
 // its record leaves a directory with no state.json or a "creating" record
-// whose creator is gone; both count as absent and are reclaimed.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+// whose creator is gone; both count as absent and are reclaimed, as does an
+// empty state.json (a power loss: records are not fsynced).
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError, InvalidIdError, SyscallError, TsrunError } from '../errors.js';
 import { isSameLiveProcess } from './proc.js';
@@ -169,6 +170,9 @@ export class StateStore {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
       throw err;
     }
+    // Empty: written but never flushed before a power loss (write() does not fsync). Its
+    // processes died with the machine: as good as no record at all.
+    if (text === '') return undefined;
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -188,11 +192,12 @@ export class StateStore {
   }
 
   /**
-   * Writes the record atomically: temp file, fsync, rename over state.json. The rename is
-   * atomic against a crash of tsrun; the fsync makes sure that after a power loss state.json
-   * is the old record or the new one, never an empty or torn file (a free no-op on the
-   * default root /run, a tmpfs). The directory is not fsynced: losing the rename itself
-   * leaves the previous, consistent record.
+   * Writes the record atomically: temp file, then rename over state.json, so that a reader or a
+   * crash of tsrun finds the old record or the new one, never a torn file. Not fsynced (runc and
+   * crun do not either): a record describes processes, and none survives a power loss. Its only
+   * risk there, a state.json left empty on a persistent --root, is read as a crashed create's
+   * leftover (readIfPresent). The default root, /run, is a tmpfs anyway, and ext4 and btrfs
+   * flush a file replaced by rename before the rename commits.
    */
   write(record: ContainerRecord): void {
     const dir = this.containerDir(record.id);
@@ -200,7 +205,6 @@ export class StateStore {
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

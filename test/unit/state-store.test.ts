@@ -89,6 +89,17 @@ describe('StateStore', () => {
     store.reserve('c1').release();
   });
 
+  it('treats an empty state.json (a record lost to a power loss: writes are not fsynced) as absent and reclaims it', () => {
+    store.reserve('c1').release();
+    store.write(record('c1'));
+    writeFileSync(join(root, 'c1', 'state.json'), '');
+    expect(() => store.read('c1')).toThrow(ContainerNotExistError);
+    expect(() => store.lock('c1')).toThrow(ContainerNotExistError);
+    expect(store.list()).toEqual([]);
+    store.reserve('c1').release();
+    expect(existsSync(join(root, 'c1', 'state.json'))).toBe(false);
+  });
+
   it('keeps a creating record whose creator is alive', () => {
     store.reserve('c1').release();
     store.write(record('c1', { phase: 'creating' }));
