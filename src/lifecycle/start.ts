@@ -1,7 +1,7 @@
 // `start`: open the exec fifo's read end (the container's init is blocked
 // opening the write end), read its byte: the init goes on to execve. Then the
 // fifo is removed (the status becomes running) and poststart hooks run.
-import { rmSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { O, POLL, SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { TsrunError } from '../errors.js';
@@ -49,7 +49,12 @@ export function startContainer(id: string, store: StateStore): ContainerRecord {
     stopOnFailure(() => runHooks('startContainer', spec.hooks?.startContainer, stateOutput(record, 'created'), { kind: 'container', pid: record.pid, pathIn: 'container' }));
     const fifo = store.execFifoPath(id);
     releaseInit(fifo, record);
-    rmSync(fifo, { force: true });
+    // unlink, not rmSync: Node 20's rmSync is a JavaScript rimraf (~1 ms to load and run).
+    try {
+      unlinkSync(fifo);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
     stopOnFailure(() => runHooks('poststart', spec.hooks?.poststart, stateOutput(record, 'running'), { kind: 'runtime' }));
     return record;
   } finally {
