@@ -97,7 +97,7 @@ let cachedStubPath: string | undefined;
 /** native/stub/tsrun-stub of this package, from the TS sources (vitest) or from dist/native/. */
 export function stubPath(): string {
   if (cachedStubPath) return cachedStubPath;
-  const here = dirname(fileURLToPath(import.meta.url));
+  const here = import.meta.dirname ?? dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'stub', 'tsrun-stub'), join(here, '..', '..', 'native', 'stub', 'tsrun-stub')];
   cachedStubPath = candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
   return cachedStubPath;
