@@ -7,13 +7,14 @@
 //
 //   npm run bench:phases -- [--runs N] [--commands state-missing,state,run] [--tsrun 'CMD']
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBundles } from './lib/bundle.mjs';
 import { failure, Runner, waitExit } from './lib/proc.mjs';
 import { inPureV2View } from './lib/runtimes.mjs';
+import { SourceMap } from './lib/sourcemap.mjs';
 import { median } from './lib/stats.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -113,51 +114,73 @@ const PHASES = [
 ];
 
 /**
- * Maps a profile frame (url, line) to a module path of this package (`src/x.ts`), or
- * undefined when it is not tsrun's. Knows the tsc layout (dist/src/x.js) and the esbuild
- * bundle (dist/bundle/tsrun.cjs, whose `// src/x.ts` comments start each module).
+ * Maps a profile frame to a module path of this package (`src/x.ts`), or undefined when it is
+ * not tsrun's, and to its function's original name. Knows the tsc layout (dist/src/x.js) and
+ * the esbuild bundles (dist/bundle/*.cjs): minified, with a source map beside each; an older
+ * unminified bundle without one is read by its `// src/x.ts` comments, which start each module.
  */
 class ModuleMap {
   constructor() {
-    /** @type {Map<string, [number, string][]>} */
+    /** @type {Map<string, { map: SourceMap } | { marks: [number, string][] }>} */
     this.bundles = new Map();
   }
 
-  /** @param {string} url @param {number} line  0-based */
-  module(url, line) {
-    if (!url) return undefined;
+  /**
+   * @param {{ url: string, lineNumber: number, columnNumber: number, functionName: string }} f  0-based
+   * @returns {{ mod: string | undefined, name: string }}
+   */
+  frame(f) {
+    const { url, lineNumber: line, columnNumber: column, functionName } = f;
+    const own = { mod: undefined, name: functionName };
+    if (!url) return own;
     const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-    if (!path.startsWith('/')) return undefined;
+    if (!path.startsWith('/')) return own;
     // any tsrun tree (--tsrun may name a copy elsewhere): .../bin/tsrun.js, .../dist/...
     const nm = /\/node_modules\/(.*)$/.exec(path);
-    if (nm) return `node_modules/${nm[1]}`;
-    if (path.endsWith('/bin/tsrun.js')) return 'bin/tsrun.js';
+    if (nm) return { mod: `node_modules/${nm[1]}`, name: functionName };
+    if (path.endsWith('/bin/tsrun.js')) return { mod: 'bin/tsrun.js', name: functionName };
     const m = /\/dist\/((?:src|native)\/.*)\.js$/.exec(path);
-    if (m) return `${m[1]}.ts`;
-    if (/\/dist\/bundle\/[^/]+\.c?js$/.test(path)) return this.inBundle(path, line);
-    return undefined;
+    if (m) return { mod: `${m[1]}.ts`, name: functionName };
+    if (/\/dist\/bundle\/[^/]+\.c?js$/.test(path)) return this.inBundle(path, line, column, functionName);
+    return own;
   }
 
-  /** @param {string} path @param {number} line */
-  inBundle(path, line) {
-    let marks = this.bundles.get(path);
-    if (!marks) {
-      marks = [];
-      readFileSync(path, 'utf8')
-        .split('\n')
-        .forEach((l, i) => {
-          const m = /^\/\/ ((?:src|native|node_modules)\/\S+)$/.exec(l);
-          if (m) marks?.push([i, /** @type {string} */ (m[1])]);
-        });
-      this.bundles.set(path, marks);
+  /** @param {string} path @param {number} line @param {number} column @param {string} functionName */
+  inBundle(path, line, column, functionName) {
+    let known = this.bundles.get(path);
+    if (!known) {
+      known = existsSync(`${path}.map`) ? { map: new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))) } : { marks: commentMarks(path) };
+      this.bundles.set(path, known);
+    }
+    // esbuild names a module's top-level function after the module (`src/x.ts`), minified or not
+    const isModuleInit = /^(src|native|node_modules)\/\S+$/.test(functionName);
+    if (isModuleInit) return { mod: functionName, name: functionName };
+    if ('map' in known) {
+      const hit = known.map.lookup(line, column);
+      // the bundle's own head (esbuild's helpers) maps to no source
+      const mod = hit === undefined ? 'bin/tsrun.js' : hit.source.replace(/^(\.\.\/)+/, '');
+      return { mod, name: hit?.name ?? functionName };
     }
     let found = 'bin/tsrun.js'; // the bundle's own head (esbuild's helpers)
-    for (const [i, m] of marks) {
+    for (const [i, m] of known.marks) {
       if (i > line) break;
       found = m;
     }
-    return found;
+    return { mod: found, name: functionName };
   }
+}
+
+/** @param {string} path  [line, module] of each `// src/x.ts` comment of an unminified bundle */
+function commentMarks(path) {
+  /** @type {[number, string][]} */
+  const marks = [];
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((l, i) => {
+      const m = /^\/\/ ((?:src|native|node_modules)\/\S+)$/.exec(l);
+      if (m) marks.push([i, /** @type {string} */ (m[1])]);
+    });
+  return marks;
 }
 
 /**
@@ -191,22 +214,22 @@ function phasesOf(profile, modules) {
       let waiting = false;
       for (let cur = /** @type {number | undefined} */ (id); cur !== undefined; cur = parent.get(cur)) {
         const f = nodes.get(cur).callFrame;
-        const mod = modules.module(f.url, f.lineNumber);
+        const { mod, name: fn } = modules.frame(f);
         if (/^node:internal\/(modules|bootstrap\/realm)/.test(f.url) || f.url === 'node:vm') loading = true;
         if (mod === undefined) continue;
         // native/koffi.ts loads the addon; each native/ module's lib() binds its functions
-        if (mod.startsWith('node_modules/koffi/') || mod === 'native/koffi.ts' || (mod.startsWith('native/') && /^(lib|libc)\d*$/.test(f.functionName))) {
+        if (mod.startsWith('node_modules/koffi/') || mod === 'native/koffi.ts' || (mod.startsWith('native/') && /^(lib|libc)\d*$/.test(fn))) {
           phase = 'koffi load';
           break;
         }
         // the launcher, a module's top-level code (esbuild names it after the module), or a
         // require() made by tsrun code
-        if (mod === 'bin/tsrun.js' || loading || f.functionName === mod) {
+        if (mod === 'bin/tsrun.js' || loading || fn === mod) {
           phase = 'module loading (resolve, compile, top-level code)';
           break;
         }
         // the blocking calls through which tsrun waits for the stub's messages and exits
-        if (mod === 'native/libc.ts' && /^(poll|waitReadable|recvWithFd|waitPidfd)$/.test(f.functionName)) waiting = true;
+        if (mod === 'native/libc.ts' && /^(poll|waitReadable|recvWithFd|waitPidfd)$/.test(fn)) waiting = true;
         if (mod.startsWith('node_modules/')) continue;
         if (waiting) {
           phase = 'waiting for the stub and the container';
