@@ -12,7 +12,8 @@
  *                       u32 op_count, u32 reloc_count, u32 data_len (multiple of 8), u32 reserved (0)
  *   op      (80 bytes): u16 code, u8 result register (TSRP_NO_REG: none), u8 ok count,
  *                       u16 ok errnos[4], u32 param (syscall nr / sync code / ...),
- *                       u32 label (data offset of a NUL-terminated string, TSRP_NO_LABEL: none),
+ *                       u32 label (data offset of a NUL-terminated string, TSRP_NO_LABEL: none;
+ *                       printed only when the sync channel is closed: tsrun sets it on those ops only),
  *                       u16 flags, u8 arg kinds[6], u32 reserved (0), i64 arg values[6]
  *   data              : strings, struct bytes, pointer arrays; items 8-aligned
  *   reloc    (4 bytes): u32 data offset of a u64 that holds a data offset and must become

@@ -185,10 +185,6 @@ static void recv_reply(struct reply *r, int *fd)
 /* ------------------------------------------------------------------------------------------ */
 /* Failures                                                                                    */
 
-static const char *op_label(const struct op *op)
-{
-	return op->label == TSRP_NO_LABEL ? "op" : data + op->label;
-}
 
 /* An op failed: tell tsrun (which prints a precise error), or print it when the channel is closed. */
 _Noreturn static void fail(uint32_t index, const struct op *op, int err)
@@ -201,7 +197,11 @@ _Noreturn static void fail(uint32_t index, const struct op *op, int err)
 		snprintf(num, sizeof(num), "E%d", err);
 		name = num;
 	}
-	fprintf(stderr, "tsrun-stub: %s: %s (%s)\n", op_label(op), name, strerror(err));
+	/* tsrun places labels only for the ops after the last sync: before it, tsrun names the op. */
+	if (op->label == TSRP_NO_LABEL)
+		fprintf(stderr, "tsrun-stub: op %u: %s (%s)\n", index, name, strerror(err));
+	else
+		fprintf(stderr, "tsrun-stub: %s: %s (%s)\n", data + op->label, name, strerror(err));
 	_exit(TSRP_EXIT_OP_FAILED);
 }
 
