@@ -117,7 +117,7 @@ function loadBundle(bundle, fullCode) {
   script.runInThisContext()(module.exports, require('node:module').createRequire(bundle), module, bundle, dir);
   // An own cache that V8 refused (another Node, other flags) is made again: this compile was lazy.
   if (own && script.cachedDataRejected === true && writable()) train = ownCache;
-  return { main: module.exports.main, script, identity, train, cacheFile: fullCache };
+  return { main: module.exports.main, exit: module.exports.exit, script, identity, train, cacheFile: fullCache };
 }
 
 /** Written aside and renamed: concurrent tsruns (parallel creates) each find a whole cache or none. */
@@ -154,7 +154,8 @@ chosen.main
       if (loaded && (mode === 'write-light' || mode === 'write-full')) writeCache(loaded, loaded.cacheFile);
       // Only a success: a failed create stops early, and its cache would miss most of the path.
       else if (loaded?.train !== undefined && status === 0) writeCache(loaded, loaded.train);
-      process.exit(status);
+      // The bundle's exit: _exit(2) when Node has nothing left to finish (native/exit.ts).
+      (loaded?.exit ?? process.exit)(status);
     },
     (err) => {
       process.stderr.write(`tsrun: cannot start: ${err instanceof Error ? err.message : String(err)} (was \`npm run build\` run?)\n`);

@@ -8,6 +8,7 @@
 
 import { F, O, POLL, SOCK, SPAWN, TIOC, WAIT } from './constants.js';
 import { errno as errno_, syscallError } from './errno.js';
+import { offerImmediateExit } from './exit.js';
 import { koffi as loadKoffi } from './koffi.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -106,6 +107,7 @@ function lib(): Bindings {
     connect: c.func('int connect(int fd, const void *addr, uint32_t len)'),
     ioctl: c.func('int ioctl(int fd, unsigned long request, void *arg)'),
   };
+  offerImmediateExit((status) => c.func('void _exit(int status)')(status));
   return bound;
 }
 

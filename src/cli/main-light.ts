@@ -6,6 +6,9 @@
 // tsrun, loaded by bin/tsrun.js.
 import { dispatch, type CommandModules } from './dispatch.js';
 
+/** How bin/tsrun.js ends the process once main's promise settles (native/exit.ts). */
+export { exitProcess as exit } from '../../native/exit.js';
+
 export const LIGHT_COMMAND_MODULES: CommandModules = {
   start: () => import('./commands/start.js'),
   state: () => import('./commands/state.js'),

@@ -4,6 +4,9 @@
 import { dispatch, type CommandModules } from './dispatch.js';
 import { LIGHT_COMMAND_MODULES } from './main-light.js';
 
+/** How bin/tsrun.js ends the process once main's promise settles (native/exit.ts). */
+export { exitProcess as exit } from '../../native/exit.js';
+
 const COMMAND_MODULES: CommandModules = {
   ...LIGHT_COMMAND_MODULES,
   create: () => import('./commands/create.js'),

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { PR, SIG } from '../../native/constants.js';
+import { usingStdioStreams } from '../../native/exit.js';
 import * as libc from '../../native/libc.js';
 import { startStub } from '../../native/stub.js';
 import { ConfigError, TsrunError, UsageError } from '../errors.js';
@@ -123,6 +124,7 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
   for (const note of seccomp?.notes ?? []) logger.debug(note);
   const env = processEnv(proc.env ?? [], homeOf(record.rootfs, proc.user.uid));
   // Relaying our own terminal: the pty starts with its size, so the process never sees a wrong one.
+  if (pair && !proc.consoleSize) usingStdioStreams();
   const size = pair && !proc.consoleSize && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
   const program = buildExecProgram({
     spec: size ? { ...spec, process: { ...proc, consoleSize: size } } : spec,

@@ -3,6 +3,7 @@
 // as runc does: its stdin in raw mode, the window size copied now and on every
 // SIGWINCH (stdout's 'resize'), everything restored when the process exits.
 import { ReadStream, WriteStream } from 'node:tty';
+import { usingStdioStreams } from '../../native/exit.js';
 import * as libc from '../../native/libc.js';
 
 /** How long output may still drain from the pty after the process exited (background children may hold it). */
@@ -14,6 +15,7 @@ export interface TerminalRelay {
 }
 
 export function relayTerminal(master: number): TerminalRelay {
+  usingStdioStreams();
   const stdin = process.stdin;
   const stdout = process.stdout;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
