@@ -55,7 +55,7 @@ function stderrIsTerminal(): boolean {
   } catch {
     // no /proc: ask isatty
   }
-  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  const tty = createRequire(import.meta.filename ?? import.meta.url)('node:tty') as typeof import('node:tty');
   return tty.isatty(STDERR);
 }
 

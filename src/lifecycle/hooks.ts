@@ -66,7 +66,7 @@ let childProcess: typeof import('node:child_process') | undefined;
 
 /** node:child_process costs milliseconds to load (net, stream, ...): only when a hook runs. */
 function cp(): typeof import('node:child_process') {
-  return (childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'));
+  return (childProcess ??= createRequire(import.meta.filename ?? import.meta.url)('node:child_process') as typeof import('node:child_process'));
 }
 
 function runInRuntimeNamespace(hook: Hook, state: string): HookOutcome {
