@@ -122,6 +122,10 @@ export function cgroupPids(dir: string): number[] {
  * to each pid listed) and removes it, retrying while the kernel releases it.
  */
 export function destroyCgroup(dir: string, killProcesses: (pids: number[]) => void): void {
+  // The common case, a container that has exited and made no cgroups of its own: the rmdir
+  // alone (EBUSY while processes or child cgroups are left), without reading the directory
+  // and cgroup.procs first (~0.6 ms of every delete).
+  if (removedOrGone(dir)) return;
   let entries;
   try {
     // The entry types come with the names (kernfs fills d_type): no stat of each of the ~50 files.
@@ -140,17 +144,23 @@ export function destroyCgroup(dir: string, killProcesses: (pids: number[]) => vo
       if (existsSync(killFile)) writeFileSync(killFile, '1');
       else killProcesses(pids);
     }
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY') throw new TsrunError(`remove cgroup ${dir}: ${(err as Error).message}`);
-    }
+    if (removedOrGone(dir)) return;
     sleepSync(RMDIR_PAUSE_MS);
   }
   throw new TsrunError(`remove cgroup ${dir}: still busy after ${RMDIR_ATTEMPTS} attempts`);
+}
+
+/** rmdir of a cgroup: true when it is gone, false while busy (processes or child cgroups in it). */
+function removedOrGone(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code !== 'EBUSY') throw new TsrunError(`remove cgroup ${dir}: ${(err as Error).message}`);
+    return false;
+  }
 }
 
 /** Removes a container's cgroup (killing what is left in it) and the parents tsrun created for it, when empty. */

@@ -3,7 +3,7 @@
 // stats) and the refusal of what it cannot (memory, pids, cpu, io: see
 // TESTING.md). The limits of those controllers are tested in a pure v2 VM:
 // test/integration/cgroups-v2vm.test.ts.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findUnifiedMount } from '../../src/cgroups/location.js';
@@ -135,6 +135,32 @@ describe.skipIf(!isRoot || !hasBusybox)(`cgroup v2 on this host (${MOUNT}: ${[..
     expect(tsrun(b, ['pause', 'cg-pause']).status).toBe(0);
     expect(tsrun(b, ['delete', '--force', 'cg-pause']).status).toBe(0);
     expect(existsSync(join(MOUNT, 'cg-pause'))).toBe(false);
+  });
+
+  it('delete --force kills and removes a container whose cgroup holds a child cgroup with its init in it', () => {
+    const b = bundleFor(minimalSpec(['sleep', '60']), 'cg-nest');
+    expect(tsrunToFiles(b, ['create', 'cg-nest']).status).toBe(0);
+    expect(tsrun(b, ['start', 'cg-nest']).status).toBe(0);
+    const pid = (JSON.parse(tsrun(b, ['state', 'cg-nest']).stdout) as { pid: number }).pid;
+    // What a container's own cgroup manager (systemd inside, a nested runtime) makes: the plain
+    // rmdir of delete's fast path fails with EBUSY on the parent, then on the child.
+    const inner = join(MOUNT, 'cg-nest', 'inner');
+    mkdirSync(inner);
+    writeFileSync(join(inner, 'cgroup.procs'), String(pid));
+    expect(readFileSync(join(inner, 'cgroup.procs'), 'utf8').trim()).toBe(String(pid));
+    const d = tsrun(b, ['delete', '--force', 'cg-nest']);
+    expect(d.stderr).toBe('');
+    expect(d.status).toBe(0);
+    expect(existsSync(join(MOUNT, 'cg-nest'))).toBe(false);
+    // killed: gone, or a zombie until pid 1 reaps it
+    const goneOrZombie = (): boolean => {
+      try {
+        return /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    expect(waitFor(goneOrZombie)).toBe(true);
   });
 
   it('events --stats prints one runc stats event as JSON', () => {
