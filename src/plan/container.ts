@@ -79,7 +79,11 @@ export function buildContainerProgram(input: ContainerProgramInput, b = new Prog
     label: `open the exec fifo ${input.execFifo}`,
     result: regs.execFifo,
   });
-  b.sync(SYNC.CREATE_HOOKS, 0, { label: 'wait for the prestart, createRuntime and createContainer hooks' });
+  // A round trip to tsrun only when there is a hook to run there.
+  const hooks = spec.hooks;
+  if (hooks?.prestart?.length || hooks?.createRuntime?.length || hooks?.createContainer?.length) {
+    b.sync(SYNC.CREATE_HOOKS, 0, { label: 'wait for the prestart, createRuntime and createContainer hooks' });
+  }
   planPivotRoot(ctx);
   if (spec.process?.terminal) {
     if (input.consoleSocketFd === undefined) throw new ProgramError('process.terminal needs a console socket fd');

@@ -186,7 +186,13 @@ describe('rootfs program', () => {
   });
 
   it('orders: mounts, exec fifo, create hooks, pivot_root, sysctl, masked/readonly paths, user, created, exec', () => {
-    const ops = program(spec({ linux: { namespaces: [{ type: 'mount' }], sysctl: { 'net.ipv4.ip_forward': '1' }, maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] }, root: { path: 'rootfs', readonly: true } }));
+    const ops = program(
+      spec({
+        linux: { namespaces: [{ type: 'mount' }], sysctl: { 'net.ipv4.ip_forward': '1' }, maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] },
+        root: { path: 'rootfs', readonly: true },
+        hooks: { createRuntime: [{ path: '/bin/true' }] },
+      }),
+    );
     const at = (re: RegExp): number => ops.findIndex((l) => re.test(l));
     const order = [
       at(/bind mount the rootfs/),
@@ -204,6 +210,13 @@ describe('rootfs program', () => {
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('stops for the create hooks only when the config has one', () => {
+    const stops = (hooks: Spec['hooks']): number => program(spec({ hooks })).filter((l) => /sync\(code=3/.test(l)).length;
+    expect(stops(undefined)).toBe(0);
+    expect(stops({ poststop: [{ path: '/bin/true' }], createRuntime: [] })).toBe(0);
+    for (const name of ['prestart', 'createRuntime', 'createContainer'] as const) expect(stops({ [name]: [{ path: '/bin/true' }] }), name).toBe(1);
   });
 
   it('uses MS_MOVE + chroot with --no-pivot', () => {
