@@ -3,7 +3,8 @@
 // koffi's, which fsyncs stdout and stderr (a disk write when they are files). A tsrun that
 // has called into libc wrote all its output with writeSync and has nothing for Node to finish:
 // _exit(2) ends it ~1.2 ms sooner. One that used Node's stdio streams (a terminal relay) must
-// let Node restore the terminal: it goes through process.exit.
+// let Node restore the terminal, and one run with Node flags (--cpu-prof for bench:phases,
+// coverage) lets Node write their files: those go through process.exit.
 // Imports nothing, so that every bundle holds it for free; libc.ts offers _exit when it binds libc.
 
 let immediate: ((status: number) => void) | undefined;
@@ -20,6 +21,11 @@ export function usingStdioStreams(): void {
 }
 
 export function exitProcess(status: number): never {
-  if (immediate !== undefined && !streamsUsed) immediate(status);
+  if (immediate !== undefined && !streamsUsed && !nodeWritesAtExit()) immediate(status);
   process.exit(status);
+}
+
+/** Node flags or variables that make Node write something at exit: a CPU or heap profile, coverage. */
+function nodeWritesAtExit(): boolean {
+  return process.execArgv.length > 0 || Boolean(process.env.NODE_OPTIONS) || Boolean(process.env.NODE_V8_COVERAGE);
 }

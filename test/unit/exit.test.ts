@@ -37,8 +37,48 @@ describe('exitProcess', () => {
     offerImmediateExit((status) => {
       throw new Exited('_exit', status);
     });
-    expect(endWith(0)).toMatchObject({ how: '_exit', status: 0 });
+    const { execArgv } = process;
+    const options = process.env.NODE_OPTIONS;
+    try {
+      process.execArgv = [];
+      delete process.env.NODE_OPTIONS;
+      expect(endWith(0)).toMatchObject({ how: '_exit', status: 0 });
+    } finally {
+      process.execArgv = execArgv;
+      if (options !== undefined) process.env.NODE_OPTIONS = options;
+    }
     expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('lets Node exit when its flags or variables make it write at exit (a profile, coverage)', () => {
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw new Exited('process.exit', Number(code));
+    });
+    offerImmediateExit((status) => {
+      throw new Exited('_exit', status);
+    });
+    const { execArgv } = process;
+    const env = { NODE_OPTIONS: process.env.NODE_OPTIONS, NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE };
+    try {
+      process.execArgv = [];
+      delete process.env.NODE_OPTIONS;
+      delete process.env.NODE_V8_COVERAGE;
+      expect(endWith(1)).toMatchObject({ how: '_exit' });
+      process.execArgv = ['--cpu-prof'];
+      expect(endWith(1)).toMatchObject({ how: 'process.exit' });
+      process.execArgv = [];
+      process.env.NODE_V8_COVERAGE = '/tmp/coverage';
+      expect(endWith(1)).toMatchObject({ how: 'process.exit' });
+      delete process.env.NODE_V8_COVERAGE;
+      process.env.NODE_OPTIONS = '--heap-prof';
+      expect(endWith(1)).toMatchObject({ how: 'process.exit' });
+    } finally {
+      process.execArgv = execArgv;
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('goes back to process.exit after Node stdio streams were used (Node restores the terminal)', () => {
