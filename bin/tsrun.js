@@ -7,7 +7,7 @@
 // It loads one of two bundles (src/ bundled by esbuild in scripts/build.mjs, each one CommonJS
 // wrapper function), chosen by the command word:
 //   tsrun-light.cjs  src/cli/main-light.ts: start, state, kill, delete, list, ps, pause, resume,
-//                    events (~140 KB: no validators, planners or seccomp to read)
+//                    events (~80 KB minified: no validators, planners or seccomp to read)
 //   tsrun.cjs        src/cli/main.ts: everything (the light bundle passes on what it lacks)
 // Each is compiled from one of these code caches:
 //   <bundle>.<cmd>.cache  for create, run and exec: only the functions that command ran,
@@ -19,7 +19,7 @@
 // A command's own cache is made as Node 22's compile cache is: the build cannot run a
 // container, so the first create/run/exec that exits 0 with a writable dist/bundle starts from
 // the light cache, compiles the rest lazily and saves what it compiled (~40 ms more, once).
-// It is 40-60% smaller than the full one (run ~550 KB, exec ~350 KB, full ~920 KB), and V8
+// It is 40-60% smaller than the full one (run ~530 KB, exec ~340 KB, full ~900 KB), and V8
 // deserializes it in proportion: run -5 ms of CPU and -480 page faults, exec -8 to -12 ms.
 // A cache starts with the identity (inode, size, mtime) of the bundle it was
 // made from and is used only for that exact file; V8 itself refuses a cache of

@@ -1,6 +1,6 @@
 // The entry point of the light bundle (bin/tsrun.js, scripts/build.mjs): the
 // commands that read, signal or remove a container, without the schema
-// validators, the planners and seccomp (~140 KB of bundle against ~720 KB: less
+// validators, the planners and seccomp (~80 KB of minified bundle against ~420 KB: less
 // to read and deserialize at every `state`). Any other command, which only a
 // wrong guess of the command word brings here, goes to `others`: the whole of
 // tsrun, loaded by bin/tsrun.js.
