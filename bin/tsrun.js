@@ -90,8 +90,9 @@ function loadBundle(bundle, fullCode) {
     return undefined;
   }
   const st = fstatSync(fd, { bigint: true });
-  // ASCII (the build checks it): latin1 makes V8's one-byte string without UTF-8 decoding.
-  const source = readFileSync(fd, 'latin1');
+  // 'utf8' takes Node's C++ reader (no JS Buffer of the whole file: ~0.7 ms less than 'latin1'
+  // in a fresh process); the bundle is ASCII (the build checks it), which V8 keeps one byte a character.
+  const source = readFileSync(fd, 'utf8');
   closeSync(fd);
   const identity = Buffer.from(`${st.ino}:${st.size}:${st.mtimeNs}\n`);
   const full = mode === 'write-full' || (mode !== 'write-light' && fullCode);

@@ -114,8 +114,9 @@ async function bundleOne(esbuild, entry, out) {
       sourcesContent: false,
       logLevel: 'warning',
     });
-    // bin/tsrun.js reads the bundle as latin1 (a byte per character, no UTF-8 decoding): that is
-    // only right for ASCII. esbuild escapes strings but not regex literals; spell those \uXXXX.
+    // ASCII only: V8 then holds the source one byte a character (a single non-ASCII character
+    // would double it, and the code cache's source check is by length). esbuild escapes strings
+    // but not regex literals; spell those \uXXXX.
     const nonAscii = readFileSync(tmp).findIndex((byte) => byte > 0x7f);
     if (nonAscii >= 0) {
       rmSync(tmp, { force: true });
