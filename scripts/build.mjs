@@ -115,8 +115,7 @@ async function bundleOne(esbuild, entry, out) {
       logLevel: 'warning',
     });
     // ASCII only: V8 then holds the source one byte a character (a single non-ASCII character
-    // would double it, and the code cache's source check is by length). esbuild escapes strings
-    // but not regex literals; spell those \uXXXX.
+    // would double it). esbuild escapes strings but not regex literals; spell those \uXXXX.
     const nonAscii = readFileSync(tmp).findIndex((byte) => byte > 0x7f);
     if (nonAscii >= 0) {
       rmSync(tmp, { force: true });
