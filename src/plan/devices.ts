@@ -4,7 +4,7 @@
 // allowed there); /dev/ptmx as a symlink to pts/ptmx; the default symlinks.
 // Pure: emits ops relative to the rootfs fd, before pivot_root.
 import { AT, makedev, NEW_MOUNT_API, S } from '../../native/constants.js';
-import { flags } from '../../native/program.js';
+import { flags, type Reg } from '../../native/program.js';
 import type { DeviceType, LinuxDevice, Spec } from '../spec/types.js';
 import { ConfigError } from '../errors.js';
 import type { PlanContext } from './context.js';
@@ -49,25 +49,56 @@ function splitParent(path: string): { parent: string; name: string } {
   return { parent: `/${parts.join('/')}`, name };
 }
 
-function planDevice(ctx: PlanContext, dev: LinuxDevice): void {
+/**
+ * The directory register the device nodes are made in, opened once for all the nodes of one
+ * parent (every default device is in /dev): not a mkdir, an openat2 and a close per node.
+ */
+class HeldDirectory {
+  private held: string | undefined;
+
+  constructor(
+    private readonly ctx: PlanContext,
+    readonly reg: Reg,
+  ) {}
+
+  /** `reg` holds the directory `path` of the container (made when missing). */
+  hold(path: string): Reg {
+    if (this.held === path) return this.reg;
+    this.release();
+    const { b, regs } = this.ctx;
+    mkdirAllInRoot(b, regs.rootfs, path, this.reg);
+    openInRoot(b, regs.rootfs, path, this.reg, { directory: true });
+    this.held = path;
+    return this.reg;
+  }
+
+  /** Closes it: before `reg` serves as a scratch register again. */
+  release(): void {
+    if (this.held === undefined) return;
+    this.ctx.b.syscall('close', [this.reg], { label: `close ${this.held}` });
+    this.held = undefined;
+  }
+}
+
+function planDevice(ctx: PlanContext, dev: LinuxDevice, parents: HeldDirectory): void {
   const { b, regs } = ctx;
-  const [dir, target, tree] = regs.scratch;
+  const [, target, tree] = regs.scratch;
   const { parent, name } = splitParent(dev.path);
-  mkdirAllInRoot(b, regs.rootfs, parent, dir);
   if (ctx.userNamespace) {
     // mknod is refused in a user namespace: bind the host's device node of the same path over an empty file.
-    mkdirAllInRoot(b, regs.rootfs, dev.path, dir, 'file');
+    parents.release();
+    mkdirAllInRoot(b, regs.rootfs, parent, parents.reg);
+    mkdirAllInRoot(b, regs.rootfs, dev.path, parents.reg, 'file');
     b.syscall('open_tree', [flags(AT, 'AT_FDCWD'), dev.path, flags(NEW_MOUNT_API, 'OPEN_TREE_CLONE', 'OPEN_TREE_CLOEXEC')], { label: `open the host device ${dev.path}`, result: tree });
     moveTreeInto(b, regs.rootfs, tree, dev.path, target, `bind the host device ${dev.path} on ${dev.path}`);
     return;
   }
-  openInRoot(b, regs.rootfs, parent, dir, { directory: true });
+  const dir = parents.hold(parent);
   b.syscall('unlinkat', [dir, name, 0], { label: `remove what is at ${dev.path}`, okErrnos: ['ENOENT'] });
   const mode = TYPE_BITS[dev.type] | ((dev.fileMode ?? DEFAULT_DEVICE_MODE) & 0o7777);
   const devt = dev.type === 'p' ? 0n : makedev(dev.major ?? 0, dev.minor ?? 0);
   b.syscall('mknodat', [dir, name, mode, devt], { label: `create the device ${dev.path} (${dev.type} ${dev.major ?? 0}:${dev.minor ?? 0})` });
   b.syscall('fchownat', [dir, name, dev.uid ?? 0, dev.gid ?? 0, flags(AT, 'AT_SYMLINK_NOFOLLOW')], { label: `chown the device ${dev.path}` });
-  b.syscall('close', [dir]);
 }
 
 /** What the image has at a path: nothing, a device node, or something else. */
@@ -101,12 +132,14 @@ export function planDevices(ctx: PlanContext, opts: DevicePlanOptions): void {
   if (!needsDevSetup(ctx.spec)) return;
   (ctx.spec.linux?.devices ?? []).forEach((dev, i) => checkExisting(dev, i, opts));
   const { b, regs } = ctx;
-  const dir = regs.scratch[0];
-  for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev);
-  // The pty slave is bound here after pivot_root (planTerminal).
-  if (ctx.spec.process?.terminal) mkdirAllInRoot(b, regs.rootfs, '/dev/console', dir, 'file');
-  mkdirAllInRoot(b, regs.rootfs, '/dev', dir);
-  openInRoot(b, regs.rootfs, '/dev', dir, { directory: true });
+  const parents = new HeldDirectory(ctx, regs.scratch[0]);
+  for (const dev of devicesToCreate(ctx.spec)) planDevice(ctx, dev, parents);
+  if (ctx.spec.process?.terminal) {
+    // The pty slave is bound here after pivot_root (planTerminal).
+    parents.release();
+    mkdirAllInRoot(b, regs.rootfs, '/dev/console', parents.reg, 'file');
+  }
+  const dir = parents.hold('/dev');
   // The container's own devpts instance provides ptmx (runc: setupPtmx).
   b.syscall('unlinkat', [dir, 'ptmx', 0], { label: 'remove /dev/ptmx', okErrnos: ['ENOENT'] });
   b.syscall('symlinkat', ['pts/ptmx', dir, 'ptmx'], { label: 'symlink /dev/ptmx -> pts/ptmx' });
@@ -114,6 +147,6 @@ export function planDevices(ctx: PlanContext, opts: DevicePlanOptions): void {
   for (const [to, name] of links) {
     b.syscall('symlinkat', [to, dir, name], { label: `symlink /dev/${name} -> ${to}`, okErrnos: ['EEXIST'] });
   }
-  b.syscall('close', [dir]);
+  parents.release();
 }
 

@@ -128,6 +128,43 @@ describe('devices', () => {
     expect(needsDevSetup(spec({ mounts: [{ destination: '/dev', type: 'tmpfs', source: 'tmpfs' }] }))).toBe(true);
   });
 
+  it('makes the device nodes of one directory through one fd of it, reopening only for another directory', () => {
+    const opens = (ops: string[], dir: string): number => ops.filter((l) => l.includes(`openat2(<r0>, "${dir}"`)).length;
+    const plain = program(spec());
+    const firstNode = plain.findIndex((l) => l.includes('mknodat(<r2>, "null"'));
+    const open = plain.slice(0, firstNode).map((l) => l.includes('openat2(<r0>')).lastIndexOf(true);
+    const close = plain.findIndex((l, i) => i > firstNode && /close\(<r2>\)/.test(l));
+    const section = plain.slice(open, close + 1);
+    // one open of /dev for the six default nodes, ptmx and the symlinks, closed once after them
+    expect(section[0]).toContain('openat2(<r0>, "dev"');
+    expect(section.at(-1)).toMatch(/close\(<r2>\)  # close \/dev$/);
+    expect(section.filter((l) => l.includes('mknodat(<r2>'))).toHaveLength(6);
+    expect(section.some((l) => l.includes('symlink /dev/stderr'))).toBe(true);
+    expect(opens(section, 'dev')).toBe(1);
+    // a node elsewhere: its own directory, then /dev again
+    const other = program(spec({ linux: { namespaces: [{ type: 'mount' }], devices: [{ path: '/dev/net/tun', type: 'c', major: 10, minor: 200 }] } }));
+    const tun = other.findIndex((l) => l.includes('mknodat(<r2>, "tun"'));
+    expect(tun).toBeGreaterThan(0);
+    expect(other.slice(0, tun).reverse().find((l) => l.includes('openat2(<r0>'))).toContain('"dev/net"');
+    expect(opens(other, 'dev/net')).toBe(1);
+    // the terminal's /dev/console file uses the register as scratch: /dev is closed before it
+    const tty = buildContainerProgram({
+      spec: spec({ process: { ...spec().process!, terminal: true } }),
+      bundle: '/b',
+      rootfs: '/b/rootfs',
+      execFifo: '/run/tsrun/c/exec.fifo',
+      env: ['PATH=/bin'],
+      noPivot: false,
+      preserveFds: 0,
+      consoleSocketFd: 3,
+      host: { lastCap: 40, ...probe },
+    }).builder.describe();
+    const lastNode = tty.findIndex((l) => l.includes('mknodat(<r2>, "tty"'));
+    const consoleAt = tty.findIndex((l) => l.includes('create the file /dev/console'));
+    expect(lastNode).toBeGreaterThan(0);
+    expect(tty.slice(lastNode, consoleAt).some((l) => /close\(<r2>\)  # close \/dev$/.test(l))).toBe(true);
+  });
+
   it('makes devices with mknod, or binds them from the host in a user namespace', () => {
     const plain = program(spec());
     expect(plain.some((l) => /mknodat\(.*"null", 8630, 259\)/.test(l))).toBe(true);
