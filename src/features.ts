@@ -46,7 +46,8 @@ export const SUPPORT: SupportTable = {
   // Mount options the mount planner implements: mount(8) flags, their
   // recursive (mount_setattr) forms, propagation, bind, idmap, runc's
   // tmpcopyup. Anything else in a config is passed to mount(2) as filesystem
-  // data. Not listed: mand/nomand (removed from the kernel).
+  // data. Not listed: mand/nomand (removed from the kernel), and remount, which
+  // the planner refuses (nothing is mounted yet to remount; runc lists it).
   mountOptions: [
     'async',
     'atime',
@@ -76,7 +77,6 @@ export const SUPPORT: SupportTable = {
     'rdev',
     'rdiratime',
     'relatime',
-    'remount',
     'rexec',
     'ridmap',
     'rnoatime',

@@ -280,6 +280,9 @@ describe('rootfs program', () => {
 
   it('refuses what it does not implement, naming the field', () => {
     expect(() => program(spec({ mounts: [{ destination: '/x', type: 'proc', source: 'proc', options: ['tmpcopyup'] }] }))).toThrow(/\/mounts\/0\/options: tmpcopyup applies to tmpfs mounts only/);
+    // refused, so `tsrun features` does not list it (runc does)
+    expect(() => program(spec({ mounts: [{ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['remount'] }] }))).toThrow(/\/mounts\/0\/options: remount/);
+    expect(SUPPORT.mountOptions).not.toContain('remount');
     expect(() => refuseUnsupportedRootfsFields(spec({ linux: { rootfsPropagation: 'bogus' as 'shared' } }))).toThrow(/\/linux\/rootfsPropagation/);
   });
 
