@@ -6,8 +6,8 @@ import { removeCgroup } from '../cgroups/manager.js';
 import { TsrunError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Spec } from '../spec/types.js';
-import { assertAllowed } from '../state/machine.js';
-import { currentStatus, stateOutput } from '../state/status.js';
+import { withContainer } from '../state/locked.js';
+import { stateOutput } from '../state/status.js';
 import type { StateStore } from '../state/store.js';
 import { runHooksWarning } from './hooks.js';
 import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
@@ -15,10 +15,7 @@ import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
 const KILL_WAIT_MS = 10_000;
 
 export function deleteContainer(id: string, force: boolean, store: StateStore, logger: Logger): void {
-  const { lock, record } = store.lock(id);
-  try {
-    const status = currentStatus(record, store.containerDir(id));
-    assertAllowed(force ? 'forceDelete' : 'delete', status);
+  withContainer(store, id, force ? 'forceDelete' : 'delete', (record, status) => {
     if (status !== 'stopped') {
       try {
         signalAll(record, SIG.SIGKILL);
@@ -34,7 +31,5 @@ export function deleteContainer(id: string, force: boolean, store: StateStore, l
     store.remove(id);
     const spec = record.config as Spec;
     runHooksWarning('poststop', spec.hooks?.poststop, stateOutput(record, 'stopped'), { kind: 'runtime' }, (m) => logger.warn(m));
-  } finally {
-    lock.release();
-  }
+  });
 }

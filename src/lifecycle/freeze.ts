@@ -4,8 +4,7 @@
 // cgroup.events, so it stays true whoever freezes or thaws the cgroup.
 import { freeze, thaw } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
-import { assertAllowed } from '../state/machine.js';
-import { currentStatus } from '../state/status.js';
+import { withContainer } from '../state/locked.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 
 function cgroupOf(record: ContainerRecord): string {
@@ -14,21 +13,9 @@ function cgroupOf(record: ContainerRecord): string {
 }
 
 export function pauseContainer(id: string, store: StateStore): void {
-  const { lock, record } = store.lock(id);
-  try {
-    assertAllowed('pause', currentStatus(record, store.containerDir(id)));
-    freeze(cgroupOf(record));
-  } finally {
-    lock.release();
-  }
+  withContainer(store, id, 'pause', (record) => freeze(cgroupOf(record)));
 }
 
 export function resumeContainer(id: string, store: StateStore): void {
-  const { lock, record } = store.lock(id);
-  try {
-    assertAllowed('resume', currentStatus(record, store.containerDir(id)));
-    thaw(cgroupOf(record));
-  } finally {
-    lock.release();
-  }
+  withContainer(store, id, 'resume', (record) => thaw(cgroupOf(record)));
 }

@@ -6,9 +6,9 @@ import { O, POLL, SIG } from '../../native/constants.js';
 import * as libc from '../../native/libc.js';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
-import { assertAllowed } from '../state/machine.js';
+import { withContainer } from '../state/locked.js';
 import { isSameLiveProcess } from '../state/proc.js';
-import { currentStatus, stateOutput } from '../state/status.js';
+import { stateOutput } from '../state/status.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { ProcessGoneError, signalAll, signalInit, waitGone } from './signal.js';
@@ -31,9 +31,7 @@ function releaseInit(fifo: string, record: ContainerRecord): void {
 }
 
 export function startContainer(id: string, store: StateStore): ContainerRecord {
-  const { lock, record } = store.lock(id);
-  try {
-    assertAllowed('start', currentStatus(record, store.containerDir(id)));
+  return withContainer(store, id, 'start', (record) => {
     const spec = record.config as Spec;
     // runtime.md: a failing startContainer or (1.3) poststart hook is an error, and the container
     // is stopped; `delete` then runs the poststop hooks and removes it.
@@ -57,9 +55,7 @@ export function startContainer(id: string, store: StateStore): ContainerRecord {
     }
     stopOnFailure(() => runHooks('poststart', spec.hooks?.poststart, stateOutput(record, 'running'), { kind: 'runtime' }));
     return record;
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 /** Kills every process of the container and waits for the init to be gone. */

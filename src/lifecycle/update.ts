@@ -15,8 +15,7 @@ import { ConfigError, TsrunError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { configSchemaProblems } from '../spec/schema.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
-import { assertAllowed } from '../state/machine.js';
-import { currentStatus } from '../state/status.js';
+import { withContainer } from '../state/locked.js';
 import type { StateStore } from '../state/store.js';
 
 export interface UpdateRequest {
@@ -48,9 +47,7 @@ function memoryCurrent(dir: string): number {
 
 export function updateContainer(req: UpdateRequest, store: StateStore, logger: Logger): void {
   const update = readUpdate(req, logger);
-  const { lock, record } = store.lock(req.id);
-  try {
-    assertAllowed('update', currentStatus(record, store.containerDir(req.id)));
+  withContainer(store, req.id, 'update', (record) => {
     const dir = record.cgroupPath;
     if (dir === undefined) throw new TsrunError(`container ${req.id} has no cgroup to update`);
     const spec = record.config as Spec;
@@ -66,7 +63,5 @@ export function updateContainer(req: UpdateRequest, store: StateStore, logger: L
     applyWrites(dir, plan.writes);
     if (update.devices !== undefined) installDeviceFilter(dir, plan.devices);
     store.write({ ...record, config });
-  } finally {
-    lock.release();
-  }
+  });
 }

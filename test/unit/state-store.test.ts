@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ContainerExistsError, ContainerNotExistError, InvalidIdError } from '../../src/errors.js';
+import { ContainerExistsError, ContainerNotExistError, IllegalStateError, InvalidIdError } from '../../src/errors.js';
 import { readProcStat } from '../../src/state/proc.js';
 import type { ContainerRecord, Lock, Locker } from '../../src/state/store.js';
 import { StateStore, validateId } from '../../src/state/store.js';
+import { withContainer } from '../../src/state/locked.js';
 
 /** An in-process locker: enough to test the store's logic without flock. */
 class FakeLocker implements Locker {
@@ -158,5 +159,46 @@ describe('StateStore', () => {
     expect(statSync(join(root, 'a', 'b')).mode & 0o777).toBe(0o711 & ~process.umask());
     nested.write(record('c1'));
     expect(() => nested.reserve('c1')).toThrow(ContainerExistsError);
+  });
+});
+
+describe('withContainer', () => {
+  let store: StateStore;
+  let locker: FakeLocker;
+  beforeEach(() => {
+    locker = new FakeLocker();
+    store = new StateStore(join(mkdtempSync(join(tmpdir(), 'tsrun-locked-')), 'root'), locker);
+    store.reserve('c1').release();
+    // pid 0 is never a live process: the status is `stopped`
+    store.write(record('c1'));
+  });
+
+  it('runs the work under the lock with the derived status, and releases it', () => {
+    const seen = withContainer(store, 'c1', 'forceDelete', (r, status) => {
+      expect(locker.held.size).toBe(1);
+      return `${r.id} ${status}`;
+    });
+    expect(seen).toBe('c1 stopped');
+    expect(locker.held.size).toBe(0);
+  });
+
+  it('refuses an operation the status does not allow without running the work, and releases the lock', () => {
+    let ran = false;
+    expect(() => withContainer(store, 'c1', 'pause', () => (ran = true))).toThrow(IllegalStateError);
+    expect(ran).toBe(false);
+    expect(locker.held.size).toBe(0);
+  });
+
+  it('releases the lock when the work throws', () => {
+    expect(() =>
+      withContainer(store, 'c1', 'delete', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(locker.held.size).toBe(0);
+  });
+
+  it('says the container does not exist for an unknown id', () => {
+    expect(() => withContainer(store, 'nope', 'kill', () => 0)).toThrow(ContainerNotExistError);
   });
 });
