@@ -356,21 +356,28 @@ export const SIGPROCMASK = {
   SIG_SETMASK: 2,
 } as const;
 
-/** Every signal name with its number, real-time ones as `kill -l` names them (SIGRTMIN+1 .. SIGRTMAX-1). */
-export const SIGNALS: Readonly<Record<string, number>> = (() => {
+let signalTable: Readonly<Record<string, number>> | undefined;
+
+/**
+ * Every signal name with its number, real-time ones as `kill -l` names them (SIGRTMIN+1 ..
+ * SIGRTMAX-1). Made when first asked (kill, signal names in messages), not by every command
+ * that imports the constants.
+ */
+export function signals(): Readonly<Record<string, number>> {
+  if (signalTable) return signalTable;
   const all: Record<string, number> = { ...SIG };
   for (let n = SIG.SIGRTMIN + 1; n < SIG.SIGRTMAX; n++) {
     const up = n - SIG.SIGRTMIN;
     const down = SIG.SIGRTMAX - n;
     all[up <= 15 ? `SIGRTMIN+${up}` : `SIGRTMAX-${down}`] = n;
   }
-  return Object.freeze(all);
-})();
+  return (signalTable = Object.freeze(all));
+}
 
 /** The canonical name of a signal number (SIGABRT, not SIGIOT), or undefined. */
 export function signalName(n: number): string | undefined {
   const alias = new Set(['SIGIOT', 'SIGPOLL']);
-  for (const [name, v] of Object.entries(SIGNALS)) if (v === n && !alias.has(name)) return name;
+  for (const [name, v] of Object.entries(signals())) if (v === n && !alias.has(name)) return name;
   return undefined;
 }
 

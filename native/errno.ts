@@ -145,25 +145,25 @@ const TABLE: ReadonlyArray<readonly [number, string, string]> = [
 /** Aliases glibc defines with the same numbers as their primary name. */
 const ALIASES: Readonly<Record<string, number>> = { EWOULDBLOCK: 11, EDEADLOCK: 35, ENOTSUP: 95 };
 
-const byNumber = new Map<number, { name: string; message: string }>();
+// The table's own entries, by number and by name: an indexed loop, because every create loads
+// this module and interpreted destructuring (for-of, [a, b] = ...) allocates iterators (~0.1 MB).
+const byNumber = new Map<number, readonly [number, string, string]>();
 const byName = new Map<string, number>();
-for (const [n, name, message] of TABLE) {
-  byNumber.set(n, { name, message });
-  byName.set(name, n);
+for (let i = 0; i < TABLE.length; i++) {
+  const entry = TABLE[i] as readonly [number, string, string];
+  byNumber.set(entry[0], entry);
+  byName.set(entry[1], entry[0]);
 }
-for (const [name, n] of Object.entries(ALIASES)) byName.set(name, n);
-
-/** Every errno name (primary names and aliases) with its number. */
-export const ERRNO: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(byName));
+for (const name in ALIASES) byName.set(name, ALIASES[name] as number);
 
 /** `ENOENT` for 2; `E<n>` for a number the table does not know (never throws: used in error paths). */
 export function errnoName(errno: number): string {
-  return byNumber.get(Math.abs(errno))?.name ?? `E${Math.abs(errno)}`;
+  return byNumber.get(Math.abs(errno))?.[1] ?? `E${Math.abs(errno)}`;
 }
 
 /** The C library's message for an errno (`No such file or directory`), or `errno <n>`. */
 export function errnoMessage(errno: number): string {
-  return byNumber.get(Math.abs(errno))?.message ?? `errno ${Math.abs(errno)}`;
+  return byNumber.get(Math.abs(errno))?.[2] ?? `errno ${Math.abs(errno)}`;
 }
 
 /** The number of an errno name (`EPERM` -> 1); undefined for an unknown name. */

@@ -1,5 +1,5 @@
 // Signal names as runc's kill takes them: KILL, SIGKILL, 9, sigkill.
-import { SIG, SIGNALS } from '../native/constants.js';
+import { SIG, signals } from '../native/constants.js';
 import { UsageError } from './errors.js';
 
 export function parseSignal(text: string): number {
@@ -10,7 +10,7 @@ export function parseSignal(text: string): number {
   }
   const upper = text.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  const n = SIGNALS[name];
+  const n = signals()[name];
   if (n === undefined) throw new UsageError(`unknown signal "${text}"`);
   return n;
 }
