@@ -110,6 +110,7 @@ code = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (_whole, lo
   return `const ${local} = ${binding}.default ?? ${binding};`;
 });
 code = code.replace(/^"use strict";/, '');
+code = lazySchemaObjects(code);
 if (/\brequire\s*\(/.test(code)) fail('generated code still calls require() after rewriting its runtime imports');
 if (/^\s*import\s/m.test(code)) fail('generated code has import statements of its own; check what ajv emits');
 
@@ -143,6 +144,27 @@ function withoutDocumentation(value) {
     if ((key === 'description' || key === '$comment') && typeof child === 'string') continue;
     out[key] = withoutDocumentation(child);
   }
+  return out;
+}
+
+/**
+ * ajv embeds the schema objects (`const schema31 = {...}`) for its verbose errors only: every use
+ * is inside an error object (schema, parentSchema, allowedValues), built when a config fails. They
+ * are made when first used instead of when the module loads (~0.1 MB of object literals that every
+ * create would build for nothing): `schema31` becomes `schema31$()`.
+ */
+function lazySchemaObjects(source) {
+  const names = new Set();
+  let out = source.replace(/^const (schema\d+) = (.*);$/gm, (_line, name, literal) => {
+    names.add(name);
+    return `let ${name}_;\nconst ${name}$ = () => (${name}_ ??= ${literal});`;
+  });
+  if (names.size === 0) fail('generated code has no `const schemaN = ...;` lines: check what ajv emits');
+  out = out.replace(/\b(schema\d+)\b(?![_$])/g, (whole, name, offset) => {
+    if (!names.has(name)) return whole;
+    // the definitions themselves: `let schema31_;` and `const schema31$ =` are excluded by the lookahead
+    return `${name}$()`;
+  });
   return out;
 }
 
