@@ -214,8 +214,10 @@ export class SeccompFilter {
   }
 
   /** seccomp_rule_add_array: `action` for `syscall` (a native number) when all `conds` hold. */
-  addRule(action: number, syscall: number, conds: readonly ArgCompare[], what?: string): void {
-    check('seccomp_rule_add_array', lib().ruleAddArray(this.live(), action >>> 0, syscall, conds.length, argArray(conds)) as number, what);
+  /** `what` names the rule in an error; a function is called only then (a profile adds ~350 rules). */
+  addRule(action: number, syscall: number, conds: readonly ArgCompare[], what?: string | (() => string)): void {
+    const r = lib().ruleAddArray(this.live(), action >>> 0, syscall, conds.length, argArray(conds)) as number;
+    if (r < 0) check('seccomp_rule_add_array', r, typeof what === 'function' ? what() : what);
   }
 
   /** The classic BPF program (struct sock_filter[]), exported through a memfd. */

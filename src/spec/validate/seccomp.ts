@@ -90,8 +90,9 @@ export const seccompNames: Check = {
         report.error(pointer('linux', 'seccomp', 'syscalls', i, 'action'), `unknown seccomp action ${q(rule.action)}; allowed: ${SECCOMP_ACTIONS.join(', ')}`);
       }
       if (rule.names.length === 0) report.error(pointer('linux', 'seccomp', 'syscalls', i, 'names'), 'a syscall rule needs at least one name');
-      for (const [j, name] of entries(rule.names)) {
-        if (name === '') report.error(pointer('linux', 'seccomp', 'syscalls', i, 'names', j), 'syscall name must not be empty');
+      // Indexed, not entries(): a profile names ~350 syscalls, and each [index, name] pair allocates.
+      for (let j = 0; j < rule.names.length; j++) {
+        if (rule.names[j] === '') report.error(pointer('linux', 'seccomp', 'syscalls', i, 'names', j), 'syscall name must not be empty');
       }
       for (const [j, arg] of entries(rule.args)) {
         if (!OPERATORS.has(arg.op)) {
