@@ -6,6 +6,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'nod
 import { posix } from 'node:path';
 import { splitDev } from '../../native/constants.js';
 import { unescapeMountPath } from '../cgroups/location.js';
+import { spaceField } from '../fields.js';
 import type { ExistingNode } from '../plan/devices.js';
 import type { SourceProbe } from '../plan/rootfs.js';
 
@@ -29,19 +30,13 @@ function kindOf(hostPath: string): 'dir' | 'file' | 'missing' {
 export function mountPointOf(hostPath: string, mountinfo = '/proc/self/mountinfo'): string {
   const text = readFileSync(mountinfo, 'utf8');
   let best = '/';
-  // Field 5 (the mount point) of each line, found with indexOf: no per-line split, and the
-  // octal unescape only for the rare field that has a backslash.
+  // Field 5 (the mount point) of each line, without a per-line split, and the octal unescape only
+  // for the rare field that has a backslash.
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
-    let at = start;
-    for (let k = 0; k < 4 && at !== -1; k++) {
-      const sp = text.indexOf(' ', at);
-      at = sp === -1 || sp >= end ? -1 : sp + 1;
-    }
-    if (at !== -1) {
-      const sp = text.indexOf(' ', at);
-      const field = text.slice(at, sp === -1 || sp > end ? end : sp);
+    const field = spaceField(text, 4, start, end);
+    if (field !== undefined) {
       const mp = field.includes('\\') ? unescapeMountPath(field) : field;
       if (mp.length > best.length && (hostPath === mp || (hostPath.startsWith(mp) && (mp.endsWith('/') || hostPath.charCodeAt(mp.length) === 0x2f)))) best = mp;
     }

@@ -1,6 +1,7 @@
 // Facts about host processes, read from /proc with plain fs (no FFI: `state`
 // and `list` stay cheap).
 import { readFileSync } from 'node:fs';
+import { spaceField } from '../fields.js';
 
 export interface ProcStat {
   /** One-letter state from /proc/<pid>/stat (R, S, D, Z, T, ...). */
@@ -15,23 +16,10 @@ export function parseProcStat(content: string): ProcStat | undefined {
   if (close === -1) return undefined;
   const rest = content.slice(close + 2).trim();
   // The space-separated fields after comm: [0] is field 3 (state); field 22 (starttime) is [19].
-  // Found with indexOf, not a split into 50 strings.
-  const state = nthField(rest, 0);
-  const startTime = nthField(rest, 19);
+  const state = spaceField(rest, 0);
+  const startTime = spaceField(rest, 19);
   if (state === undefined || startTime === undefined) return undefined;
   return { state, startTime };
-}
-
-/** `s.split(' ')[n]`, without the split. */
-function nthField(s: string, n: number): string | undefined {
-  let start = 0;
-  for (let k = 0; k < n; k++) {
-    const sp = s.indexOf(' ', start);
-    if (sp === -1) return undefined;
-    start = sp + 1;
-  }
-  const end = s.indexOf(' ', start);
-  return end === -1 ? s.slice(start) : s.slice(start, end);
 }
 
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
