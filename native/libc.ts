@@ -437,15 +437,15 @@ export function rawSyscall(name: string, ...typedArgs: unknown[]): number {
 
 /** pidfd_open(2): an fd that refers to process `pid` (no PID reuse race once open). */
 export function pidfdOpen(pid: number, flags = 0): number {
-  const r = Number(lib().syscall(syscallNumber('pidfd_open'), 'int', pid, 'unsigned int', flags));
-  if (r < 0) fail('pidfd_open', `pid ${pid}`);
+  const r = rawSyscall('pidfd_open', 'int', pid, 'unsigned int', flags);
+  if (r < 0) throw syscallError('pidfd_open', -r, `pid ${pid}`);
   return r;
 }
 
 /** pidfd_send_signal(2). */
 export function pidfdSendSignal(pidfd: number, signal: number): void {
-  const r = Number(lib().syscall(syscallNumber('pidfd_send_signal'), 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0));
-  if (r < 0) fail('pidfd_send_signal', `pidfd ${pidfd}`);
+  const r = rawSyscall('pidfd_send_signal', 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0);
+  if (r < 0) throw syscallError('pidfd_send_signal', -r, `pidfd ${pidfd}`);
 }
 
 /** kill(2). */

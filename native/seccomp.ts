@@ -213,8 +213,10 @@ export class SeccompFilter {
     check('seccomp_attr_set', lib().attrSet(this.live(), attr, value >>> 0) as number, what);
   }
 
-  /** seccomp_rule_add_array: `action` for `syscall` (a native number) when all `conds` hold. */
-  /** `what` names the rule in an error; a function is called only then (a profile adds ~350 rules). */
+  /**
+   * seccomp_rule_add_array: `action` for `syscall` (a native number) when all `conds` hold. `what`
+   * names the rule in an error; a function is called only then (a profile adds ~350 rules).
+   */
   addRule(action: number, syscall: number, conds: readonly ArgCompare[], what?: string | (() => string)): void {
     const r = lib().ruleAddArray(this.live(), action >>> 0, syscall, conds.length, argArray(conds)) as number;
     if (r < 0) check('seccomp_rule_add_array', r, typeof what === 'function' ? what() : what);

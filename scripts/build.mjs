@@ -93,8 +93,9 @@ async function bundleOne(esbuild, entry, out) {
       target: 'node20',
       format: 'cjs',
       external: ['koffi'],
-      // import.meta does not exist in CommonJS: native/ resolves koffi and the stub from its url,
-      // computed when asked (most commands never do: no node:url, no URL at start-up).
+      // import.meta does not exist in CommonJS: native/ finds koffi and the stub from its dirname,
+      // and a lazy require names its module by filename; the url, for the fallbacks, is computed
+      // when asked (no node:url, no URL at start-up).
       define: { 'import.meta': '__tsrun_import_meta' },
       // The file is already the CommonJS wrapper that bin/tsrun.js compiles (as Node's loader wraps
       // a module): concatenating it at run time made V8 flatten a second copy of the whole string (~200 page

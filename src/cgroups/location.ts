@@ -19,8 +19,7 @@ export function findUnifiedMount(mountinfo: string): string | undefined {
   return mounts.find((m) => m === '/sys/fs/cgroup') ?? mounts.find((m) => m === '/sys/fs/cgroup/unified') ?? mounts[0];
 }
 
-/** mountinfo escapes space, tab, newline and backslash as octal. */
-/** A mount point as /proc/self/mountinfo writes it, unescaped (spaces and the like are octal escapes). */
+/** A mount point as /proc/self/mountinfo writes it, unescaped (space, tab, newline and backslash are octal escapes). */
 export function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }

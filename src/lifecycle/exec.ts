@@ -124,8 +124,9 @@ export async function execInContainer(req: ExecRequest, store: StateStore, logge
   for (const note of seccomp?.notes ?? []) logger.debug(note);
   const env = processEnv(proc.env ?? [], homeOf(record.rootfs, proc.user.uid));
   // Relaying our own terminal: the pty starts with its size, so the process never sees a wrong one.
-  if (pair && !proc.consoleSize) usingStdioStreams();
-  const size = pair && !proc.consoleSize && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+  const relaysOwnTerminal = pair !== undefined && !proc.consoleSize;
+  if (relaysOwnTerminal) usingStdioStreams();
+  const size = relaysOwnTerminal && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
   const program = buildExecProgram({
     spec: size ? { ...spec, process: { ...proc, consoleSize: size } } : spec,
     pid: record.pid,
