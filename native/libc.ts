@@ -15,100 +15,68 @@ import { syscallNumber } from './syscalls.js';
 type Koffi = typeof import('koffi');
 type Fn = (...args: unknown[]) => unknown;
 
-interface Bindings {
+/**
+ * The C prototype of every libc function tsrun calls from Node. Each is bound on its first call
+ * (fn): a koffi binding parses its prototype (~20 us), and a command uses only some of them.
+ */
+const PROTOTYPES = {
+  socketpair: 'int socketpair(int domain, int type, int protocol, _Out_ int *sv)',
+  pipe2: 'int pipe2(_Out_ int *fds, int flags)',
+  read: 'long read(int fd, void *buf, size_t count)',
+  write: 'long write(int fd, const void *buf, size_t count)',
+  close: 'int close(int fd)',
+  poll: 'int poll(void *fds, unsigned long nfds, int timeout)',
+  flock: 'int flock(int fd, int operation)',
+  send: 'long send(int fd, const void *buf, size_t len, int flags)',
+  sendmsg: 'long sendmsg(int fd, void *msg, int flags)',
+  recvmsg: 'long recvmsg(int fd, void *msg, int flags)',
+  syscall: 'long syscall(long number, ...)',
+  prctl: 'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
+  waitid: 'int waitid(int idtype, uint32_t id, void *infop, int options)',
+  kill: 'int kill(int pid, int sig)',
+  // open(2) and fcntl(2) are variadic in C; an int in the variadic slot is passed like a fixed one on LP64.
+  open: 'int open(const char *path, int flags, uint32_t mode)',
+  fcntl: 'int fcntl(int fd, int cmd, long arg)',
+  dup: 'int dup(int fd)',
+  mkfifo: 'int mkfifo(const char *path, uint32_t mode)',
+  socket: 'int socket(int domain, int type, int protocol)',
+  connect: 'int connect(int fd, const void *addr, uint32_t len)',
+  ioctl: 'int ioctl(int fd, unsigned long request, void *arg)',
+  posixSpawn: 'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)',
+  actionsInit: 'int posix_spawn_file_actions_init(void *actions)',
+  actionsAddDup2: 'int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)',
+  actionsDestroy: 'int posix_spawn_file_actions_destroy(void *actions)',
+  attrInit: 'int posix_spawnattr_init(void *attr)',
+  attrSetFlags: 'int posix_spawnattr_setflags(void *attr, short flags)',
+  attrSetSigMask: 'int posix_spawnattr_setsigmask(void *attr, const void *set)',
+  attrSetSigDefault: 'int posix_spawnattr_setsigdefault(void *attr, const void *set)',
+  attrDestroy: 'int posix_spawnattr_destroy(void *attr)',
+  sigfillset: 'int sigfillset(void *set)',
+} as const;
+
+type LibcFunction = keyof typeof PROTOTYPES;
+
+interface Loaded {
   koffi: Koffi;
   libc: ReturnType<Koffi['load']>;
-  socketpair: Fn;
-  pipe2: Fn;
-  read: Fn;
-  write: Fn;
-  close: Fn;
-  poll: Fn;
-  flock: Fn;
-  send: Fn;
-  sendmsg: Fn;
-  recvmsg: Fn;
-  syscall: Fn;
-  prctl: Fn;
-  waitid: Fn;
-  kill: Fn;
-  open: Fn;
-  fcntl: Fn;
-  dup: Fn;
-  mkfifo: Fn;
-  socket: Fn;
-  connect: Fn;
-  ioctl: Fn;
 }
 
-let bound: Bindings | undefined;
+let loaded: Loaded | undefined;
+const bound: { [name in LibcFunction]?: Fn } = {};
 
-interface SpawnBindings {
-  posixSpawn: Fn;
-  actionsInit: Fn;
-  actionsAddDup2: Fn;
-  actionsDestroy: Fn;
-  attrInit: Fn;
-  attrSetFlags: Fn;
-  attrSetSigMask: Fn;
-  attrSetSigDefault: Fn;
-  attrDestroy: Fn;
-  sigfillset: Fn;
-}
-
-let spawnBound: SpawnBindings | undefined;
-
-/** posix_spawn and its helpers: bound on the first spawn only. */
-function spawnLib(): SpawnBindings {
-  if (spawnBound) return spawnBound;
-  const c = lib().libc;
-  spawnBound = {
-    posixSpawn: c.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
-    actionsInit: c.func('int posix_spawn_file_actions_init(void *actions)'),
-    actionsAddDup2: c.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
-    actionsDestroy: c.func('int posix_spawn_file_actions_destroy(void *actions)'),
-    attrInit: c.func('int posix_spawnattr_init(void *attr)'),
-    attrSetFlags: c.func('int posix_spawnattr_setflags(void *attr, short flags)'),
-    attrSetSigMask: c.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
-    attrSetSigDefault: c.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
-    attrDestroy: c.func('int posix_spawnattr_destroy(void *attr)'),
-    sigfillset: c.func('int sigfillset(void *set)'),
-  };
-  return spawnBound;
-}
-
-function lib(): Bindings {
-  if (bound) return bound;
+/** koffi and libc, loaded on the first call into either. */
+function lib(): Loaded {
+  if (loaded) return loaded;
   const koffi = loadKoffi();
-  const c = koffi.load('libc.so.6');
-  bound = {
-    koffi,
-    libc: c,
-    socketpair: c.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
-    pipe2: c.func('int pipe2(_Out_ int *fds, int flags)'),
-    read: c.func('long read(int fd, void *buf, size_t count)'),
-    write: c.func('long write(int fd, const void *buf, size_t count)'),
-    close: c.func('int close(int fd)'),
-    poll: c.func('int poll(void *fds, unsigned long nfds, int timeout)'),
-    flock: c.func('int flock(int fd, int operation)'),
-    send: c.func('long send(int fd, const void *buf, size_t len, int flags)'),
-    sendmsg: c.func('long sendmsg(int fd, void *msg, int flags)'),
-    recvmsg: c.func('long recvmsg(int fd, void *msg, int flags)'),
-    syscall: c.func('long syscall(long number, ...)'),
-    prctl: c.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
-    waitid: c.func('int waitid(int idtype, uint32_t id, void *infop, int options)'),
-    kill: c.func('int kill(int pid, int sig)'),
-    // open(2) and fcntl(2) are variadic in C; an int in the variadic slot is passed like a fixed one on LP64.
-    open: c.func('int open(const char *path, int flags, uint32_t mode)'),
-    fcntl: c.func('int fcntl(int fd, int cmd, long arg)'),
-    dup: c.func('int dup(int fd)'),
-    mkfifo: c.func('int mkfifo(const char *path, uint32_t mode)'),
-    socket: c.func('int socket(int domain, int type, int protocol)'),
-    connect: c.func('int connect(int fd, const void *addr, uint32_t len)'),
-    ioctl: c.func('int ioctl(int fd, unsigned long request, void *arg)'),
-  };
-  offerImmediateExit((status) => c.func('void _exit(int status)')(status));
-  return bound;
+  const libc = koffi.load('libc.so.6');
+  loaded = { koffi, libc };
+  offerImmediateExit((status) => libc.func('void _exit(int status)')(status));
+  return loaded;
+}
+
+/** The libc function `name`, bound on its first call. */
+function fn(name: LibcFunction): Fn {
+  return (bound[name] ??= lib().libc.func(PROTOTYPES[name]) as Fn);
 }
 
 function fail(syscall: string, path?: string): never {
@@ -137,7 +105,7 @@ function retry(f: () => number): number {
 /** socketpair(2); default: AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC. */
 export function socketpair(type: number = SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, domain: number = SOCK.AF_UNIX): [number, number] {
   const sv = new Int32Array(2);
-  if (lib().socketpair(domain, type, 0, sv) !== 0) fail('socketpair');
+  if (fn('socketpair')(domain, type, 0, sv) !== 0) fail('socketpair');
   return [sv[0] as number, sv[1] as number];
 }
 
@@ -146,7 +114,7 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   const ws = Buffer.alloc(8);
   ws.writeUInt16LE(rows, 0);
   ws.writeUInt16LE(cols, 2);
-  if (lib().ioctl(fd, TIOC.TIOCSWINSZ, ws) !== 0) fail('ioctl TIOCSWINSZ');
+  if (fn('ioctl')(fd, TIOC.TIOCSWINSZ, ws) !== 0) fail('ioctl TIOCSWINSZ');
 }
 
 /** sun_path of struct sockaddr_un: 108 bytes, NUL included. */
@@ -159,11 +127,11 @@ export function connectUnix(path: string): number {
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(SOCK.AF_UNIX, 0);
   name.copy(addr, 2);
-  const fd = lib().socket(SOCK.AF_UNIX, SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, 0) as number;
+  const fd = fn('socket')(SOCK.AF_UNIX, SOCK.SOCK_STREAM | SOCK.SOCK_CLOEXEC, 0) as number;
   if (fd < 0) fail('socket', path);
-  if (retry(() => lib().connect(fd, addr, 2 + name.length + 1) as number) !== 0) {
+  if (retry(() => fn('connect')(fd, addr, 2 + name.length + 1) as number) !== 0) {
     const e = errno();
-    lib().close(fd);
+    fn('close')(fd);
     throw syscallError('connect', e, path);
   }
   return fd;
@@ -172,37 +140,37 @@ export function connectUnix(path: string): number {
 /** pipe2(2): [read end, write end]; default O_CLOEXEC. */
 export function pipe(flags: number = O.O_CLOEXEC): [number, number] {
   const fds = new Int32Array(2);
-  if (lib().pipe2(fds, flags) !== 0) fail('pipe2');
+  if (fn('pipe2')(fds, flags) !== 0) fail('pipe2');
   return [fds[0] as number, fds[1] as number];
 }
 
 /** open(2); default O_RDONLY|O_CLOEXEC. */
 export function open(path: string, flags: number = O.O_RDONLY | O.O_CLOEXEC, mode = 0o644): number {
-  const fd = retry(() => lib().open(path, flags, mode) as number);
+  const fd = retry(() => fn('open')(path, flags, mode) as number);
   if (fd < 0) fail('open', path);
   return fd;
 }
 
 /** mkfifo(3): a named pipe (the exec fifo). The mode is subject to the umask. */
 export function mkfifo(path: string, mode: number): void {
-  if ((lib().mkfifo(path, mode) as number) !== 0) fail('mkfifo', path);
+  if ((fn('mkfifo')(path, mode) as number) !== 0) fail('mkfifo', path);
 }
 
 /** close(2). EINTR counts as closed (Linux always releases the fd). */
 export function close(fd: number): void {
-  if ((lib().close(fd) as number) !== 0 && errno() !== EINTR) fail('close', `fd ${fd}`);
+  if ((fn('close')(fd) as number) !== 0 && errno() !== EINTR) fail('close', `fd ${fd}`);
 }
 
 /** dup(2) (the copy is not close-on-exec). */
 export function dup(fd: number): number {
-  const r = lib().dup(fd) as number;
+  const r = fn('dup')(fd) as number;
   if (r < 0) fail('dup', `fd ${fd}`);
   return r;
 }
 
 /** fcntl(2) with an integer argument. */
 export function fcntl(fd: number, cmd: number, arg = 0): number {
-  const r = retry(() => lib().fcntl(fd, cmd, arg) as number);
+  const r = retry(() => fn('fcntl')(fd, cmd, arg) as number);
   if (r < 0) fail('fcntl', `fd ${fd}`);
   return r;
 }
@@ -216,7 +184,7 @@ export function setCloexec(fd: number, on: boolean): void {
 /** read(2) once: up to `max` bytes (empty at EOF). */
 export function read(fd: number, max: number): Buffer {
   const buf = Buffer.alloc(max);
-  const n = retry(() => Number(lib().read(fd, buf, max)));
+  const n = retry(() => Number(fn('read')(fd, buf, max)));
   if (n < 0) fail('read', `fd ${fd}`);
   return buf.subarray(0, n);
 }
@@ -227,7 +195,7 @@ export function readFull(fd: number, n: number): Buffer {
   let got = 0;
   while (got < n) {
     const part = buf.subarray(got);
-    const r = retry(() => Number(lib().read(fd, part, part.length)));
+    const r = retry(() => Number(fn('read')(fd, part, part.length)));
     if (r < 0) fail('read', `fd ${fd}`);
     if (r === 0) break;
     got += r;
@@ -250,7 +218,7 @@ export function write(fd: number, data: Uint8Array | string): void {
   let buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   while (buf.length > 0) {
     const chunk = buf;
-    const n = retry(() => Number(lib().write(fd, chunk, chunk.length)));
+    const n = retry(() => Number(fn('write')(fd, chunk, chunk.length)));
     if (n < 0) fail('write', `fd ${fd}`);
     buf = buf.subarray(n);
   }
@@ -261,7 +229,7 @@ export function sendAll(sock: number, data: Uint8Array, what?: string): void {
   let buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   while (buf.length > 0) {
     const chunk = buf;
-    const n = retry(() => Number(lib().send(sock, chunk, chunk.length, SOCK.MSG_NOSIGNAL)));
+    const n = retry(() => Number(fn('send')(sock, chunk, chunk.length, SOCK.MSG_NOSIGNAL)));
     if (n < 0) fail('send', what ?? `fd ${sock}`);
     buf = buf.subarray(n);
   }
@@ -285,7 +253,7 @@ export function poll(fds: readonly PollFd[], timeoutMs: number): number[] | null
   const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
   for (;;) {
     const left = deadline === Infinity ? -1 : Math.max(0, Math.min(deadline - Date.now(), 0x7fffffff));
-    const n = lib().poll(buf, fds.length, left) as number;
+    const n = fn('poll')(buf, fds.length, left) as number;
     if (n < 0) {
       if (errno() === EINTR) continue;
       fail('poll');
@@ -305,7 +273,7 @@ export function waitReadable(fd: number, timeoutMs: number): boolean {
  * `path` only names the file in errors.
  */
 export function flock(fd: number, operation: number, path?: string): boolean {
-  const r = retry(() => lib().flock(fd, operation) as number);
+  const r = retry(() => fn('flock')(fd, operation) as number);
   if (r === 0) return true;
   if (errno() === EAGAIN) return false;
   return fail('flock', path ?? `fd ${fd}`);
@@ -379,7 +347,7 @@ export function sendWithFd(sock: number, data: Uint8Array, fd?: number, what?: s
       s.view.setInt32(CONTROL + 12, SOCK.SCM_RIGHTS, true);
       s.view.setInt32(CONTROL + 16, attach, true);
     }
-    const n = retry(() => Number(lib().sendmsg(sock, s.ptr, SOCK.MSG_NOSIGNAL)));
+    const n = retry(() => Number(fn('sendmsg')(sock, s.ptr, SOCK.MSG_NOSIGNAL)));
     if (n < 0) fail('sendmsg', what ?? `fd ${sock}`);
     sent += n;
     attach = undefined; // the fd went with the first byte
@@ -400,7 +368,7 @@ export interface Received {
 export function recvWithFd(sock: number, max: number, what?: string): Received {
   const s = scratchFor(max);
   prepareMsghdr(s, max, CONTROL_SPACE);
-  const n = retry(() => Number(lib().recvmsg(sock, s.ptr, SOCK.MSG_CMSG_CLOEXEC)));
+  const n = retry(() => Number(fn('recvmsg')(sock, s.ptr, SOCK.MSG_CMSG_CLOEXEC)));
   if (n < 0) fail('recvmsg', what ?? `fd ${sock}`);
   const data = Buffer.from(s.bytes.subarray(PAYLOAD, PAYLOAD + n));
   const controlLen = Number(s.view.getBigUint64(MSGHDR + 40, true));
@@ -417,7 +385,7 @@ export function recvWithFd(sock: number, max: number, what?: string): Received {
   }
   const truncated = (s.view.getInt32(MSGHDR + 48, true) & SOCK.MSG_CTRUNC) !== 0;
   if (fds.length > 1 || truncated) {
-    for (const f of fds) lib().close(f);
+    for (const f of fds) fn('close')(f);
     throw syscallError('recvmsg', errno_('EPROTO'), what ?? `fd ${sock}`, `received ${truncated ? 'too many' : fds.length} fds, expected at most one`);
   }
   return { data, fd: fds[0] ?? null };
@@ -431,7 +399,7 @@ export function recvWithFd(sock: number, max: number, what?: string): Received {
  * koffi's typed variadic arguments (`'int', 3, 'void *', buf`): the result, or -errno.
  */
 export function rawSyscall(name: string, ...typedArgs: unknown[]): number {
-  const r = Number(lib().syscall(syscallNumber(name), ...typedArgs));
+  const r = Number(fn('syscall')(syscallNumber(name), ...typedArgs));
   return r < 0 ? -errno() : r;
 }
 
@@ -450,12 +418,12 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
 
 /** kill(2). */
 export function kill(pid: number, signal: number): void {
-  if ((lib().kill(pid, signal) as number) !== 0) fail('kill', `pid ${pid}`);
+  if ((fn('kill')(pid, signal) as number) !== 0) fail('kill', `pid ${pid}`);
 }
 
 /** prctl(2) with integer arguments; returns its result. */
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
-  const r = lib().prctl(option, a2, a3, a4, a5) as number;
+  const r = fn('prctl')(option, a2, a3, a4, a5) as number;
   if (r < 0) fail('prctl');
   return r;
 }
@@ -479,7 +447,6 @@ export interface SpawnRequest {
  * The child starts with every signal at its default and none blocked (Node ignores SIGPIPE).
  */
 export function spawn(req: SpawnRequest): number {
-  const l = spawnLib();
   const actions = Buffer.alloc(SPAWN_FILE_ACTIONS_BYTES);
   const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
   // Each source is first copied above every target (close-on-exec), so that no dup2 in the child
@@ -488,30 +455,30 @@ export function spawn(req: SpawnRequest): number {
   let e = 0;
   try {
     for (const fd of req.fds) copies.push(fcntl(fd, F.F_DUPFD_CLOEXEC, req.fds.length));
-    e = l.actionsInit(actions) as number;
+    e = fn('actionsInit')(actions) as number;
     if (e !== 0) throw syscallError('posix_spawn_file_actions_init', e, req.path);
     try {
       copies.forEach((fd, target) => {
-        e = l.actionsAddDup2(actions, fd, target) as number;
+        e = fn('actionsAddDup2')(actions, fd, target) as number;
         if (e !== 0) throw syscallError('posix_spawn_file_actions_adddup2', e, req.path);
       });
-      e = l.attrInit(attr) as number;
+      e = fn('attrInit')(attr) as number;
       if (e !== 0) throw syscallError('posix_spawnattr_init', e, req.path);
       try {
         const all = Buffer.alloc(SIGSET_BYTES);
-        l.sigfillset(all);
-        l.attrSetSigDefault(attr, all);
-        l.attrSetSigMask(attr, Buffer.alloc(SIGSET_BYTES));
-        l.attrSetFlags(attr, SPAWN.POSIX_SPAWN_SETSIGDEF | SPAWN.POSIX_SPAWN_SETSIGMASK);
+        fn('sigfillset')(all);
+        fn('attrSetSigDefault')(attr, all);
+        fn('attrSetSigMask')(attr, Buffer.alloc(SIGSET_BYTES));
+        fn('attrSetFlags')(attr, SPAWN.POSIX_SPAWN_SETSIGDEF | SPAWN.POSIX_SPAWN_SETSIGMASK);
         const pid = [0];
-        e = l.posixSpawn(pid, req.path, actions, attr, [...req.argv, null], [...req.env, null]) as number;
+        e = fn('posixSpawn')(pid, req.path, actions, attr, [...req.argv, null], [...req.env, null]) as number;
         if (e !== 0) throw syscallError('posix_spawn', e, req.path);
         return pid[0] as number;
       } finally {
-        l.attrDestroy(attr);
+        fn('attrDestroy')(attr);
       }
     } finally {
-      l.actionsDestroy(actions);
+      fn('actionsDestroy')(actions);
     }
   } finally {
     for (const fd of copies) close(fd);
@@ -534,7 +501,7 @@ export interface WaitStatus {
  */
 export function waitPidfd(pidfd: number, options: number = WAIT.WEXITED): WaitStatus | null {
   const si = Buffer.alloc(128);
-  const r = retry(() => lib().waitid(WAIT.P_PIDFD, pidfd, si, options) as number);
+  const r = retry(() => fn('waitid')(WAIT.P_PIDFD, pidfd, si, options) as number);
   if (r < 0) fail('waitid', `pidfd ${pidfd}`);
   // siginfo_t: si_signo @0, si_errno @4, si_code @8, si_pid @16, si_uid @20, si_status @24
   const pid = si.readInt32LE(16);
