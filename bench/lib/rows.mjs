@@ -184,6 +184,16 @@ function containerMemory(pid) {
 }
 
 /**
+ * The tree of a tsrun run as `node <tree>/bin/tsrun.js`, else undefined (runc, crun, another wrapper).
+ * @param {Runtime} rt
+ */
+function treeOf(rt) {
+  const script = rt.baseArgs[0];
+  if (!rt.name.startsWith('tsrun') || script === undefined || !/\/bin\/tsrun\.js$/.test(script)) return undefined;
+  return join(script, '..', '..');
+}
+
+/**
  * @param {Lab} lab
  * @param {{ parallel: number, parallelRepeats: number, memRepeats: number, timeBin?: string, nodeEmpty: string, emptyRoot: (rt: Runtime) => string }} o
  * @returns {Row[]}
@@ -191,6 +201,7 @@ function containerMemory(pid) {
 export function buildRows(lab, o) {
   const { runner } = lab;
   const node = process.execPath;
+  const loadFloor = join(import.meta.dirname, 'load-floor.cjs');
   const nodeFloor = () => runner.must({ argv0: node, args: ['-e', '0'] }, 'node -e 0').ms;
   const rssFile = join(lab.base, 'rss.txt');
   const noTime = o.timeBin ? undefined : new CommandFailed('GNU time is missing (apt-get install -y time)');
@@ -213,7 +224,7 @@ export function buildRows(lab, o) {
       id: 'node-esm',
       label: 'node empty.mjs',
       unit: 'ms',
-      what: 'Node loading an empty ES module file: the floor of an ESM entry point such as bin/tsrun.js.',
+      what: 'Node loading an empty ES module file, for comparison: bin/tsrun.js is CommonJS, which Node starts faster.',
       floorOnly: true,
       floorSample: () => runner.must({ argv0: node, args: [o.nodeEmpty] }, 'node empty.mjs').ms,
     },
@@ -239,6 +250,19 @@ export function buildRows(lab, o) {
         lab.remove(rt, id);
         if (r.status !== 0) throw failure('run', r);
         return r.ms;
+      },
+    },
+    {
+      id: 'load',
+      label: 'load tsrun, run nothing',
+      unit: 'ms',
+      what: "tsrun only: Node, tsrun's bundle compiled from run's code cache with its top level run, koffi and libc loaded, then _exit (bench/lib/load-floor.cjs): what every `run` pays before its own work. `run` minus this is the command's JavaScript and syscalls.",
+      floorSample: nodeFloor,
+      setup(rt) {
+        if (treeOf(rt) === undefined) throw new CommandFailed('tsrun only (needs `node <tree>/bin/tsrun.js`): runc and crun load no JavaScript');
+      },
+      sample(rt) {
+        return runner.must({ argv0: node, args: [loadFloor, /** @type {string} */ (treeOf(rt)), 'run'], env: rt.env }, 'load-floor').ms;
       },
     },
     {
