@@ -256,6 +256,7 @@ export function buildRows(lab, o) {
       id: 'load',
       label: 'load tsrun, run nothing',
       unit: 'ms',
+      procs: 1,
       what: "tsrun only: Node, tsrun's bundle compiled from run's code cache with its top level run, koffi and libc loaded, then _exit (bench/lib/load-floor.cjs): what every `run` pays before its own work. `run` minus this is the command's JavaScript and syscalls.",
       floorSample: nodeFloor,
       setup(rt) {
