@@ -115,7 +115,9 @@ function loadBundle(bundle, fullCode) {
   const script = new vm.Script(code, { filename: bundle, cachedData });
   v8?.setFlagsFromString('--lazy');
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, require('node:module').createRequire(bundle), module, bundle, dir);
+  // This file's own require(): the bundle asks it for built-ins and ajv's runtime helpers, which
+  // resolve the same from bin/ as from dist/bundle/ (one package), and node:module stays unloaded.
+  script.runInThisContext()(module.exports, require, module, bundle, dir);
   // An own cache that V8 refused (another Node, other flags) is made again: this compile was lazy.
   if (own && script.cachedDataRejected === true && writable()) train = ownCache;
   return { main: module.exports.main, exit: module.exports.exit, script, identity, train, cacheFile: fullCache };

@@ -4,9 +4,9 @@
 // that needs koffi takes it from here: the addon of this platform is loaded directly,
 // and the package itself only when that fails (another libc, an unusual architecture).
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtin } from '../src/builtin.js';
 
 type Koffi = typeof import('koffi');
 
@@ -22,7 +22,8 @@ export function koffi(): Koffi {
     const addon = addonIn(join(root, 'node_modules', 'koffi'));
     if (addon) return (loaded = addon);
   }
-  const require = createRequire(import.meta.filename ?? import.meta.url);
+  // node:module (and Node's ES module loader with it) only on this path.
+  const require = builtin('node:module').createRequire(import.meta.filename ?? import.meta.url);
   let dir: string | undefined;
   try {
     dir = dirname(require.resolve('koffi'));

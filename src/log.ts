@@ -7,7 +7,7 @@
 // Podman parses the whole file as ONE JSON object, so without --debug only the
 // final error line is written to the file: warnings then go to stderr only.
 import { appendFileSync, fstatSync, readlinkSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -55,8 +55,7 @@ function stderrIsTerminal(): boolean {
   } catch {
     // no /proc: ask isatty
   }
-  const tty = createRequire(import.meta.filename ?? import.meta.url)('node:tty') as typeof import('node:tty');
-  return tty.isatty(STDERR);
+  return builtin('node:tty').isatty(STDERR);
 }
 
 export class Logger {

@@ -2,9 +2,9 @@
 // state on stdin, stderr captured in an unlinked temp file (no pipe to fill
 // up), and the hook's timeout enforced by killing it.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SIG } from '../../native/constants.js';
+import { builtin } from '../builtin.js';
 import * as libc from '../../native/libc.js';
 import { startStub } from '../../native/stub.js';
 import { buildEnterProgram } from '../plan/enter.js';
@@ -33,7 +33,7 @@ export function differingNamespaces(pid: number): NamespaceType[] {
 
 /** node:os is not in Node's start-up snapshot (~0.5 ms to load): only when a hook runs. */
 function tmpdir(): string {
-  return (createRequire(import.meta.filename ?? import.meta.url)('node:os') as typeof import('node:os')).tmpdir();
+  return builtin('node:os').tmpdir();
 }
 
 function stderrFile(): number {

@@ -7,7 +7,7 @@
 // container's namespaces: a small stub program opens the hook's executable in
 // the runtime's mount namespace (the spec says the path resolves there),
 // joins the container's namespaces and execveat()s it.
-import { createRequire } from 'node:module';
+import { builtin } from '../builtin.js';
 import { TsrunError } from '../errors.js';
 import type { Hook, HookName } from '../spec/types.js';
 import type { StateOutput } from '../state/status.js';
@@ -66,7 +66,7 @@ let childProcess: typeof import('node:child_process') | undefined;
 
 /** node:child_process costs milliseconds to load (net, stream, ...): only when a hook runs. */
 function cp(): typeof import('node:child_process') {
-  return (childProcess ??= createRequire(import.meta.filename ?? import.meta.url)('node:child_process') as typeof import('node:child_process'));
+  return (childProcess ??= builtin('node:child_process'));
 }
 
 function runInRuntimeNamespace(hook: Hook, state: string): HookOutcome {
